@@ -1,0 +1,143 @@
+package org.carapace.platform.internal;
+
+import java.lang.management.ManagementFactory;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.carapace.api.events.SecurityEvent;
+import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.platform.PlatformInfo;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.FrameworkListener;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * Logs one clear line when the runtime is ready: the framework has started and every Carapace bundle is active
+ * with all its configured components satisfied. If that does not happen within the configured time it logs what
+ * is missing instead, so a broken profile is visible at once.
+ */
+@Component(configurationPid = ReadyReporter.PID, service = {}, immediate = true)
+@Designate(ocd = ReadyReporter.Config.class)
+public final class ReadyReporter implements FrameworkListener {
+
+    static final String PID = "org.carapace.platform.ready";
+
+    @ObjectClassDefinition(name = "Carapace ready line", description = "When the runtime reports itself ready.")
+    @interface Config {
+        @AttributeDefinition(name = "Timeout (ms)",
+            description = "How long to wait after framework start for every component before reporting problems.")
+        long timeoutMillis() default 15_000;
+    }
+
+    private static final long POLL_MILLIS = 25;
+
+    private final BundleContext context;
+    private final ServiceComponentRuntime scr;
+    private final PlatformInfo platform;
+    private final EventAdmin events;
+    private final Logger logger;
+    private final long timeoutMillis;
+    private final ScheduledExecutorService timer;
+    private volatile boolean reported;
+    private long pollingSince;
+
+    @Activate
+    public ReadyReporter(BundleContext context, @Reference ServiceComponentRuntime scr, @Reference PlatformInfo platform,
+                         @Reference EventAdmin events, @Reference(service = LoggerFactory.class) Logger logger,
+                         Config config) {
+        this.context = context;
+        this.scr = scr;
+        this.platform = platform;
+        this.events = events;
+        this.logger = logger;
+        if (config.timeoutMillis() <= 0) {
+            throw new IllegalArgumentException("timeoutMillis must be positive, was " + config.timeoutMillis());
+        }
+        this.timeoutMillis = config.timeoutMillis();
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "carapace-ready");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Activate
+    void start() {
+        context.addFrameworkListener(this);
+        if (context.getBundle(0).getState() == Bundle.ACTIVE) {
+            beginPolling();
+        }
+    }
+
+    @Modified
+    void modified(Config config) {
+        // the timeout only matters before the ready line; nothing to redo
+    }
+
+    @Deactivate
+    void stop() {
+        context.removeFrameworkListener(this);
+        timer.shutdownNow();
+        int frameworkState = context.getBundle(0).getState();
+        if (frameworkState == Bundle.STOPPING) {
+            logger.audit("Carapace runtime stopping: device={} profile={}", platform.deviceId(), platform.profile());
+        }
+    }
+
+    @Override
+    public void frameworkEvent(FrameworkEvent event) {
+        if (event.getType() == FrameworkEvent.STARTED) {
+            beginPolling();
+        }
+    }
+
+    private synchronized void beginPolling() {
+        if (pollingSince != 0 || timer.isShutdown()) {
+            return;
+        }
+        pollingSince = System.nanoTime();
+        timer.execute(this::poll);
+    }
+
+    private void poll() {
+        if (reported) {
+            return;
+        }
+        ComponentHealth.Report report = ComponentHealth.read(context, scr);
+        long waited = (System.nanoTime() - pollingSince) / 1_000_000;
+        if (report.healthy()) {
+            reported = true;
+            // the JVM's own start time: /proc's process start is only precise to the second
+            long sinceLaunch = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+            logger.audit("Carapace runtime ready: profile={} device={} bundles={} components={} started in {} ms",
+                platform.profile(), platform.deviceId(), report.bundles().size(), report.components().size(), sinceLaunch);
+            for (String idle : report.idle()) {
+                logger.info("Not configured, idle: {}", idle);
+            }
+            events.postEvent(new Event(SecurityEventType.PLATFORM_STARTED.topic(),
+                SecurityEvent.of(SecurityEventType.PLATFORM_STARTED, context.getBundle().getSymbolicName(),
+                    "runtime ready", Map.of("profile", platform.profile(), "startupMillis", sinceLaunch))
+                    .toProperties(System.currentTimeMillis())));
+        } else if (waited >= timeoutMillis) {
+            reported = true;
+            logger.error("Carapace runtime NOT ready after {} ms: {}", waited, String.join("; ", report.problems()));
+        } else {
+            timer.schedule(this::poll, POLL_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+}

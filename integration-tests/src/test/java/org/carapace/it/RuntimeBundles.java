@@ -1,0 +1,122 @@
+package org.carapace.it;
+
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.systemPackage;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+import java.util.zip.ZipEntry;
+import org.ops4j.pax.exam.Option;
+
+/**
+ * The bundles of an exported runtime jar ({@code runtime-configs/<profile>/target/<profile>.jar}), with their start
+ * levels, as Pax Exam options: the integration tests run exactly what ships, not a hand-kept list.
+ */
+final class RuntimeBundles {
+
+    private RuntimeBundles() {
+    }
+
+    static Path home() {
+        return Path.of(System.getProperty("carapace.home", "..")).toAbsolutePath().normalize();
+    }
+
+    static Path work() {
+        return Path.of(System.getProperty("carapace.it.work", "target/it-work")).toAbsolutePath();
+    }
+
+    /** Pax Exam options that install and start every run bundle of the profile, plus its state directories. */
+    static List<Option> options(String profile, Path dataDir, Path runDir) {
+        List<Option> options = new ArrayList<>();
+        for (Map.Entry<Path, Integer> entry : extract(profile).entrySet()) {
+            // the profile's start levels (1, 2) stay below Pax Exam's own default level
+            int level = entry.getValue();
+            boolean fragment = isFragment(entry.getKey());
+            options.add(bundle(entry.getKey().toUri().toString()).startLevel(level).start(!fragment));
+        }
+        options.add(systemPackage("jdk.net")); // appended to Pax Exam's own extra system packages
+        options.add(frameworkProperty("org.osgi.service.log.admin.loglevel").value("INFO"));
+        options.add(systemProperty("carapace.dataDir").value(dataDir.toString()));
+        options.add(systemProperty("carapace.runDir").value(runDir.toString()));
+        options.add(systemProperty("carapace.deviceId").value("it-vehicle-7"));
+        options.add(systemProperty("org.slf4j.simpleLogger.defaultLogLevel").value("warn"));
+        // Pax Exam's in-framework JUnit, from the local repository (see the failsafe configuration)
+        options.add(junitBundles());
+        return options;
+    }
+
+    /** Extracts the run bundles of the profile's exported jar; answers jar file to start level. */
+    static Map<Path, Integer> extract(String profile) {
+        Path exported = home().resolve("runtime-configs").resolve(profile).resolve("target").resolve(profile + ".jar");
+        if (!Files.isRegularFile(exported)) {
+            throw new IllegalStateException("no exported runtime at " + exported + ": build the runtime-configs modules first");
+        }
+        Path target = work().resolve("bundles-" + profile);
+        Map<Path, Integer> result = new java.util.LinkedHashMap<>();
+        try (JarFile jar = new JarFile(exported.toFile())) {
+            Properties launcher = new Properties();
+            try (InputStream in = jar.getInputStream(jar.getEntry("launcher.properties"))) {
+                launcher.load(in);
+            }
+            Map<String, Integer> levels = startLevels(launcher.getProperty("launch.runbundles.attrs", ""));
+            Files.createDirectories(target);
+            for (String name : launcher.getProperty("launch.bundles").split(",")) {
+                ZipEntry entry = jar.getEntry(name.trim());
+                Path file = target.resolve(Path.of(name.trim()).getFileName().toString());
+                try (InputStream in = jar.getInputStream(entry)) {
+                    Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                }
+                result.put(file, levels.getOrDefault(symbolicName(file), 1));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + exported, e);
+        }
+        return result;
+    }
+
+    private static Map<String, Integer> startLevels(String attrs) {
+        Map<String, Integer> levels = new HashMap<>();
+        for (String clause : attrs.split(",")) {
+            String[] parts = clause.trim().split(";");
+            for (String part : parts) {
+                if (part.startsWith("startlevel=")) {
+                    levels.put(parts[0].trim(), Integer.parseInt(part.substring("startlevel=".length()).trim()));
+                }
+            }
+        }
+        return levels;
+    }
+
+    private static Manifest manifest(Path jarFile) throws IOException {
+        try (JarFile jar = new JarFile(jarFile.toFile())) {
+            return jar.getManifest();
+        }
+    }
+
+    private static String symbolicName(Path jarFile) throws IOException {
+        String bsn = manifest(jarFile).getMainAttributes().getValue("Bundle-SymbolicName");
+        return bsn == null ? jarFile.getFileName().toString() : bsn.split(";")[0].trim();
+    }
+
+    private static boolean isFragment(Path jarFile) {
+        try {
+            return manifest(jarFile).getMainAttributes().getValue("Fragment-Host") != null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
