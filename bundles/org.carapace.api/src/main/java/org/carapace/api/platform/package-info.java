@@ -6,5 +6,5 @@
  * configuration names them explicitly.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.carapace.api.platform;

@@ -10,25 +10,21 @@ import java.lang.annotation.Annotation;
 import java.lang.reflect.Proxy;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Map;
 import org.carapace.api.admin.AdminCommand;
 import org.carapace.api.admin.AdminException;
-import org.carapace.api.platform.PlatformInfo;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.osgi.service.log.Logger;
 
-class AdminServerTest {
+class AdminEndpointTest {
 
-    @TempDir
-    Path tmp;
-
-    private AdminServer server() {
-        PlatformInfo platform = new PlatformInfoStub(tmp);
-        Logger logger = (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] {Logger.class},
+    static Logger silentLogger() {
+        return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] {Logger.class},
             (proxy, method, args) -> method.getReturnType() == boolean.class ? false : null);
-        AdminServer server = new AdminServer(platform, logger, config(4096, 1000, 2));
+    }
+
+    private AdminEndpoint server() {
+        AdminEndpoint server = new AdminEndpoint(silentLogger(), config(4096));
         server.addCommand(arguments -> Map.of("echo", arguments), Map.of(AdminCommand.COMMAND_NAME, "echo"));
         server.addCommand(arguments -> {
             throw new AdminException(AdminException.Code.CHECK_FAILED, "signature bad");
@@ -36,16 +32,14 @@ class AdminServerTest {
         return server;
     }
 
-    static AdminServer.Config config(int maxBytes, long timeout, int workers) {
-        return new AdminServer.Config() {
-            @Override public Class<? extends Annotation> annotationType() { return AdminServer.Config.class; }
+    static AdminEndpoint.Config config(int maxBytes) {
+        return new AdminEndpoint.Config() {
+            @Override public Class<? extends Annotation> annotationType() { return AdminEndpoint.Config.class; }
             @Override public int maxRequestBytes() { return maxBytes; }
-            @Override public long requestTimeoutMillis() { return timeout; }
-            @Override public int workers() { return workers; }
         };
     }
 
-    private static Map<String, Object> dispatch(AdminServer server, String json) {
+    private static Map<String, Object> dispatch(AdminEndpoint server, String json) {
         return server.dispatch(json.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -64,7 +58,7 @@ class AdminServerTest {
 
     @Test
     void garbageDuplicateKeysTrailingDataAndWrongShapesAreBadRequests() {
-        AdminServer server = server();
+        AdminEndpoint server = server();
         assertEquals("BAD_REQUEST", errorCode(dispatch(server, "{not json")));
         assertEquals("BAD_REQUEST", errorCode(dispatch(server, "{\"command\":\"echo\",\"command\":\"check\"}")));
         assertEquals("BAD_REQUEST", errorCode(dispatch(server, "{\"command\":\"echo\"} {\"command\":\"check\"}")));
@@ -82,7 +76,7 @@ class AdminServerTest {
 
     @Test
     void aSecondCommandWithTheSameNameIsIgnored() {
-        AdminServer server = server();
+        AdminEndpoint server = server();
         server.addCommand(arguments -> Map.of("impostor", true), Map.of(AdminCommand.COMMAND_NAME, "echo"));
         assertEquals(Map.of("echo", Map.of()), dispatch(server, "{\"command\":\"echo\"}").get("result"));
     }
@@ -100,15 +94,7 @@ class AdminServerTest {
     @Test
     void refusesNonsenseLimits() {
         IllegalArgumentException tooSmall = assertThrows(IllegalArgumentException.class,
-            () -> new AdminServer(new PlatformInfoStub(tmp), null, config(10, 1000, 1)));
+            () -> new AdminEndpoint(silentLogger(), config(10)));
         assertTrue(tooSmall.getMessage().contains("maxRequestBytes"), tooSmall.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new AdminServer(new PlatformInfoStub(tmp), null, config(4096, 0, 1)));
-    }
-
-    record PlatformInfoStub(Path dir) implements PlatformInfo {
-        @Override public String deviceId() { return "d"; }
-        @Override public String profile() { return "dev"; }
-        @Override public Path dataDir() { return dir; }
-        @Override public Path runDir() { return dir; }
     }
 }

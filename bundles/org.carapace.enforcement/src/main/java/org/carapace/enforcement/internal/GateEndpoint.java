@@ -1,0 +1,238 @@
+package org.carapace.enforcement.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.carapace.api.enforcement.ContainerGate;
+import org.carapace.api.enforcement.ContainerGuard;
+import org.carapace.api.enforcement.ContainerState;
+import org.carapace.api.enforcement.GateDecision;
+import org.carapace.api.enforcement.GuardException;
+import org.carapace.api.enforcement.Verdict;
+import org.carapace.api.events.SecurityEvent;
+import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.platform.LocalConnection;
+import org.carapace.api.platform.SocketEndpoint;
+import org.carapace.enforcement.internal.GateProtocol.ProtocolException;
+import org.carapace.enforcement.internal.GateProtocol.Request;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * Serves the OCI hook on {@code gate.sock}: parses the request, takes the decision within its deadline, lets every
+ * {@link ContainerGuard} protect an allowed container before answering, reports the decision as a security event,
+ * and answers one line. Every failure on the way is a refusal (fail closed).
+ */
+@Component(configurationPid = GateEndpoint.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, property = {
+    SocketEndpoint.SOCKET_NAME + "=" + GateEndpoint.SOCKET,
+    SocketEndpoint.MAX_CONNECTION_MILLIS + ":Long=30000"})
+@Designate(ocd = GateEndpoint.Config.class)
+public final class GateEndpoint implements SocketEndpoint {
+
+    static final String PID = "org.carapace.enforcement.gate";
+    static final String SOCKET = "gate.sock";
+
+    @ObjectClassDefinition(name = "Carapace container gate",
+        description = "How the gate serves the OCI createRuntime hook.")
+    @interface Config {
+        @AttributeDefinition(name = "Decision timeout (ms)",
+            description = "A decision not taken within this time is a refusal. Keep it below the hook's --timeout-ms.")
+        long decisionTimeoutMillis() default 4_000;
+
+        @AttributeDefinition(name = "Maximum request size (bytes)", description = "Header line plus OCI state JSON.")
+        int maxRequestBytes() default 256 * 1024;
+
+        @AttributeDefinition(name = "Maximum JSON nesting depth")
+        int maxJsonDepth() default 32;
+
+        @AttributeDefinition(name = "Deciding threads", description = "Decisions taken at once.")
+        int threads() default 8;
+    }
+
+    private static final String SENSOR = "org.carapace.enforcement";
+
+    private final ContainerGate gate;
+    private final EventAdmin events;
+    private final Logger logger;
+    private final long decisionTimeoutMillis;
+    private final int maxRequestBytes;
+    private final ObjectMapper mapper;
+    private final ExecutorService deciders;
+    private final List<ContainerGuard> guards = new CopyOnWriteArrayList<>();
+
+    @Activate
+    public GateEndpoint(@Reference ContainerGate gate, @Reference EventAdmin events,
+                        @Reference(service = LoggerFactory.class) Logger logger, Config config) {
+        if (config.decisionTimeoutMillis() <= 0 || config.maxRequestBytes() < 1024 || config.maxJsonDepth() < 4
+            || config.threads() <= 0) {
+            throw new IllegalArgumentException("decisionTimeoutMillis and threads must be positive, maxRequestBytes at "
+                + "least 1024, maxJsonDepth at least 4");
+        }
+        this.gate = gate;
+        this.events = events;
+        this.logger = logger;
+        this.decisionTimeoutMillis = config.decisionTimeoutMillis();
+        this.maxRequestBytes = config.maxRequestBytes();
+        this.mapper = GateProtocol.mapper(config.maxJsonDepth());
+        this.deciders = Executors.newFixedThreadPool(config.threads(), r -> {
+            Thread t = new Thread(r, "carapace-gate-decider");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Deactivate
+    void stop() {
+        deciders.shutdownNow();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addGuard(ContainerGuard guard) {
+        guards.add(guard);
+    }
+
+    void removeGuard(ContainerGuard guard) {
+        guards.remove(guard);
+    }
+
+    @Override
+    public void serve(LocalConnection connection) throws IOException {
+        byte[] answer;
+        try {
+            Request request = GateProtocol.parse(connection.readToEnd(maxRequestBytes), mapper);
+            answer = handle(request);
+        } catch (ProtocolException e) {
+            logger.warn("Gate: refused a malformed request: {}", e.getMessage());
+            post(SecurityEventType.GATE_ERROR, "malformed gate request: " + e.getMessage(), Map.of());
+            answer = GateProtocol.refusal("malformed request: " + e.getMessage());
+        } catch (IOException e) {
+            answer = GateProtocol.refusal("unreadable request: " + e.getMessage());
+        }
+        connection.write(answer);
+    }
+
+    byte[] handle(Request request) {
+        ContainerState state = request.state();
+        if (!isGatingStage(request.stage())) {
+            // OCI poststop and friends: release what guards hold; the runtime ignores the answer's code
+            for (ContainerGuard guard : guards) {
+                try {
+                    guard.containerStopped(state);
+                } catch (RuntimeException e) {
+                    logger.warn("Guard {} failed to release container {}", guard, state.id(), e);
+                }
+            }
+            return GateProtocol.answer(new GateDecision(Verdict.ALLOW, state.id(), state.bundle(), Optional.empty(),
+                Optional.empty(), Optional.empty(), "none", request.stage() + " noted", List.of(), 0));
+        }
+        GateDecision decision = decideWithin(state);
+        if (decision.allowsCreation()) {
+            decision = guard(decision, state);
+        }
+        report(decision);
+        return GateProtocol.answer(decision);
+    }
+
+    static boolean isGatingStage(String stage) {
+        return "createRuntime".equals(stage) || "createContainer".equals(stage) || "startContainer".equals(stage)
+            || "prestart".equals(stage);
+    }
+
+    private GateDecision decideWithin(ContainerState state) {
+        long start = System.nanoTime();
+        Future<GateDecision> future = deciders.submit(() -> gate.decide(state));
+        try {
+            return future.get(decisionTimeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            return refusal(state, "no decision within " + decisionTimeoutMillis + " ms", start);
+        } catch (ExecutionException e) {
+            logger.error("Gate decision for container {} failed", state.id(), e.getCause());
+            return refusal(state, "decision failed: " + e.getCause(), start);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return refusal(state, "interrupted", start);
+        }
+    }
+
+    private static GateDecision refusal(ContainerState state, String reason, long startNanos) {
+        return new GateDecision(Verdict.REFUSE, state.id(), state.bundle(), Optional.empty(), Optional.empty(),
+            Optional.empty(), "none", reason, List.of(), (System.nanoTime() - startNanos) / 1000);
+    }
+
+    private GateDecision guard(GateDecision decision, ContainerState state) {
+        for (ContainerGuard guard : guards) {
+            try {
+                guard.containerAllowed(decision, state);
+            } catch (GuardException | RuntimeException e) {
+                String reason = "protection could not be set up: " + e.getMessage();
+                logger.error("Guard refused container {}: {}", state.id(), e.getMessage());
+                return new GateDecision(Verdict.REFUSE, decision.containerId(), decision.bundle(), decision.rootfs(),
+                    decision.rootfsDigest(), decision.imageName(), decision.mode(), reason, List.of(),
+                    decision.durationMicros());
+            }
+        }
+        return decision;
+    }
+
+    private void report(GateDecision decision) {
+        SecurityEventType type;
+        switch (decision.verdict()) {
+            case ALLOW:
+                type = "exempt".equals(decision.mode()) ? SecurityEventType.GATE_EXEMPTED : SecurityEventType.GATE_ALLOWED;
+                break;
+            case AUDIT:
+                type = SecurityEventType.GATE_AUDIT_VIOLATION;
+                break;
+            default:
+                type = SecurityEventType.GATE_REFUSED;
+                break;
+        }
+        Map<String, Object> context = new LinkedHashMap<>();
+        context.put("containerId", decision.containerId());
+        context.put("bundle", decision.bundle().toString());
+        decision.rootfsDigest().ifPresent(d -> context.put("rootfsDigest", d));
+        decision.imageName().ifPresent(n -> context.put("image", n));
+        context.put("mode", decision.mode());
+        context.put("reason", decision.reason());
+        if (!decision.differences().isEmpty()) {
+            context.put("differences", decision.differences());
+        }
+        context.put("durationMicros", decision.durationMicros());
+        String message = decision.verdict() + " container " + decision.containerId()
+            + decision.imageName().map(n -> " (image " + n + ")").orElse("") + ": " + decision.reason();
+        if (decision.verdict() == Verdict.REFUSE) {
+            logger.warn("Gate: {}", message);
+        } else {
+            logger.info("Gate: {}", message);
+        }
+        post(type, message, context);
+    }
+
+    private void post(SecurityEventType type, String message, Map<String, Object> context) {
+        SecurityEvent event = SecurityEvent.of(type, SENSOR, message, context);
+        events.postEvent(new Event(event.topic(), event.toProperties(System.currentTimeMillis())));
+    }
+}
