@@ -106,7 +106,8 @@ public record FileEntry(String path, FileType type, int mode, long uid, long gid
 
     /** The permission bits as four octal digits, e.g. {@code 0755}. */
     public String modeOctal() {
-        return String.format("%04o", mode);
+        return new String(new char[] {(char) ('0' + (mode >> 9 & 7)), (char) ('0' + (mode >> 6 & 7)),
+            (char) ('0' + (mode >> 3 & 7)), (char) ('0' + (mode & 7))});
     }
 
     /** Whether the setuid or setgid bit is set. */

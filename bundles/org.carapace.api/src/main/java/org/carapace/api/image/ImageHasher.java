@@ -52,6 +52,17 @@ public interface ImageHasher {
      */
     BlobVerificationReport verifyBlobs(ImageSource source) throws ImageException;
 
+    /**
+     * The manifest an image would have had if it had been hashed with these exclusions: the excluded paths and
+     * everything below them removed (each exclusion also resolved through the manifest's own symbolic links,
+     * confined to the root, as for directory sources), hard-link groups recomputed, the rootfs digest recomputed.
+     * A gate uses it to compare a runtime bundle hashed without its mount destinations with the full manifest a
+     * policy holds.
+     *
+     * @throws IllegalArgumentException for an exclusion that is not a valid path
+     */
+    FileManifest exclude(FileManifest manifest, java.util.List<String> exclusions);
+
     /** Compares two manifests path by path. */
     ManifestDiff diff(FileManifest expected, FileManifest actual);
 

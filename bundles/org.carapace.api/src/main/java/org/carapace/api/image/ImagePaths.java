@@ -1,6 +1,5 @@
 package org.carapace.api.image;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 
 /**
@@ -83,23 +82,24 @@ public final class ImagePaths {
         return path.equals(ancestor) || (path.startsWith(ancestor) && path.charAt(ancestor.length()) == '/');
     }
 
-    /** Compares by UTF-8 bytes, unsigned. */
+    /**
+     * Compares by UTF-8 bytes, unsigned, without encoding: UTF-8 byte order is code-point order, which differs from
+     * UTF-16 code-unit order only where a surrogate pair meets a character from U+E000 to U+FFFF.
+     */
     public static int compare(String a, String b) {
-        if (isAscii(a) && isAscii(b)) {
-            return a.compareTo(b);
-        }
-        byte[] x = a.getBytes(StandardCharsets.UTF_8);
-        byte[] y = b.getBytes(StandardCharsets.UTF_8);
-        return java.util.Arrays.compareUnsigned(x, y);
-    }
-
-    private static boolean isAscii(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) >= 0x80) {
-                return false;
+        int n = Math.min(a.length(), b.length());
+        for (int i = 0; i < n; i++) {
+            char x = a.charAt(i);
+            char y = b.charAt(i);
+            if (x != y) {
+                if (x >= 0xD800 && y >= 0xD800) {
+                    x = (char) (x >= 0xE000 ? x - 0x800 : x + 0x2000);
+                    y = (char) (y >= 0xE000 ? y - 0x800 : y + 0x2000);
+                }
+                return x - y;
             }
         }
-        return true;
+        return a.length() - b.length();
     }
 
     private static boolean hasLoneSurrogate(String s) {

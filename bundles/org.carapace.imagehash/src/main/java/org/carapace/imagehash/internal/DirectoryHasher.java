@@ -47,6 +47,8 @@ final class DirectoryHasher {
 
     /** Files at least this large are hashed in a task of their own so both cores share big directories. */
     private static final long LARGE_FILE = 256 << 10;
+    /** {@code d_type} of a directory in {@code linux_dirent64}. */
+    private static final int DT_DIR = 4;
     static final Digest EMPTY = DigestAlgorithm.SHA256.digest(new byte[0]);
 
     private final ForkJoinPool pool;
@@ -86,7 +88,8 @@ final class DirectoryHasher {
         final AtomicLong misses = new AtomicLong();
         final AtomicBoolean failed = new AtomicBoolean();
         /** Digests of multiply linked files already read in this walk: each inode is read once even in strict mode. */
-        final java.util.concurrent.ConcurrentHashMap<List<Long>, Digest> linked = new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.concurrent.ConcurrentHashMap<List<Long>, FileDigestCache.Cached> linked =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
         Walk(String location, Set<String> excluded, Collection<String> xattrNames, FileDigestCache cache, boolean strict,
              HashProgressMeter meter) {
@@ -250,8 +253,11 @@ final class DirectoryHasher {
         private void list(List<RecursiveAction> forked) throws ImageException, IOException {
             LinuxFs.Scratch buffers = scratch.get();
             byte[] procPrefix = ("/proc/self/fd/" + fd + "/").getBytes(StandardCharsets.US_ASCII);
-            List<byte[]> names = readDirectory(buffers);
-            for (byte[] name : names) {
+            List<byte[]> names = new ArrayList<>();
+            List<Integer> types = new ArrayList<>();
+            readDirectory(buffers, names, types);
+            for (int i = 0; i < names.size(); i++) {
+                byte[] name = names.get(i);
                 String childPath = path + "/" + decodeName(name);
                 if (isExcluded(walk.excluded, childPath)) {
                     continue;
@@ -260,6 +266,9 @@ final class DirectoryHasher {
                     throw new ImageLimitException("maxEntries", limits.maxEntries(), limits.maxEntries() + 1L, walk.location);
                 }
                 byte[] cName = LinuxFs.cString(name);
+                if (types.get(i) == DT_DIR && directory(cName, childPath, null, forked, buffers)) {
+                    continue;
+                }
                 LinuxFs.Stat stat = new LinuxFs.Stat();
                 if (LinuxFs.Libc.statx(fd, cName, LinuxFs.AT_SYMLINK_NOFOLLOW, LinuxFs.STATX_BASIC_STATS, buffers.stat) != 0) {
                     int errno = LinuxFs.errno();
@@ -270,48 +279,28 @@ final class DirectoryHasher {
                 }
                 stat.read(buffers.stat);
                 int mode = stat.mode & 07777;
+                FileDigestCache.Cached cached = walk.strict ? null : walk.cache.lookup(stat);
+                if (cached != null && !cached.xattrNames().equals(walk.xattrNameStrings)) {
+                    cached = null;
+                }
                 switch (stat.type()) {
                     case LinuxFs.S_IFDIR -> {
-                        if (depth + 1 >= limits.maxPathDepth()) {
-                            throw new ImageLimitException("maxPathDepth", limits.maxPathDepth(), depth + 2L, walk.location + childPath);
+                        if (!directory(cName, childPath, stat, forked, buffers)) {
+                            throw changed(childPath, "was replaced while the directory was read");
                         }
-                        int child = LinuxFs.Libc.openat(fd, cName,
-                            LinuxFs.O_RDONLY | LinuxFs.O_DIRECTORY | LinuxFs.O_NOFOLLOW | LinuxFs.O_CLOEXEC, 0);
-                        if (child < 0) {
-                            int errno = LinuxFs.errno();
-                            if (errno == LinuxFs.ELOOP || errno == LinuxFs.ENOTDIR || errno == LinuxFs.ENOENT) {
-                                throw changed(childPath, "was replaced while the directory was read");
-                            }
-                            throw LinuxFs.failure("open", walk.location + childPath, errno);
-                        }
-                        List<Xattr> xattrs;
-                        try {
-                            verifySame(child, stat, childPath, buffers);
-                            xattrs = xattrs(child, null, childPath, walk, buffers);
-                        } catch (ImageException | IOException | RuntimeException e) {
-                            LinuxFs.Libc.close(child);
-                            throw e;
-                        }
-                        add(childPath, FileType.DIRECTORY, mode, stat, 0, null, null, xattrs);
-                        DirectoryTask task = new DirectoryTask(walk, child, childPath, depth + 1);
-                        task.fork();
-                        forked.add(task);
                     }
                     case LinuxFs.S_IFREG -> {
-                        checkEntrySize(stat.size, childPath);
-                        if (stat.size == 0) {
-                            add(childPath, FileType.FILE, mode, stat, 0, EMPTY, null,
-                                xattrs(-1, path(procPrefix, cName), childPath, walk, buffers));
-                            continue;
+                        ImageLimits.check("maxEntryBytes", limits.maxEntryBytes(), stat.size, walk.location + childPath);
+                        if (cached == null && stat.nlink > 1) {
+                            cached = walk.linked.get(versionKey(stat));
                         }
-                        Digest cached = stat.nlink > 1 ? walk.linked.get(versionKey(stat)) : null;
-                        if (cached == null && !walk.strict) {
-                            cached = walk.cache.lookup(stat);
-                        }
-                        if (cached != null) {
+                        if (cached != null && cached.digest() != null) {
                             walk.hits.incrementAndGet();
-                            add(childPath, FileType.FILE, mode, stat, stat.size, cached, null,
-                                xattrs(-1, path(procPrefix, cName), childPath, walk, buffers));
+                            add(childPath, FileType.FILE, mode, stat, stat.size, cached.digest(), null, cached.xattrs());
+                        } else if (stat.size == 0) {
+                            List<Xattr> xattrs = xattrs(-1, path(procPrefix, cName), childPath, walk, buffers);
+                            walk.cache.store(stat, new FileDigestCache.Cached(EMPTY, null, walk.xattrNameStrings, xattrs));
+                            add(childPath, FileType.FILE, mode, stat, 0, EMPTY, null, xattrs);
                         } else if (stat.size >= LARGE_FILE) {
                             FileTask task = new FileTask(walk, fd, cName, stat, childPath);
                             task.fork();
@@ -321,9 +310,13 @@ final class DirectoryHasher {
                         }
                     }
                     case LinuxFs.S_IFLNK -> {
-                        String target = readLink(fd, cName, walk.location + childPath, buffers);
-                        add(childPath, FileType.SYMLINK, 0777, stat, 0, null, target,
-                            xattrs(-1, path(procPrefix, cName), childPath, walk, buffers));
+                        if (cached == null || cached.target() == null) {
+                            String target = readLink(fd, cName, walk.location + childPath, buffers);
+                            cached = new FileDigestCache.Cached(null, target, walk.xattrNameStrings,
+                                xattrs(-1, path(procPrefix, cName), childPath, walk, buffers));
+                            walk.cache.store(stat, cached);
+                        }
+                        add(childPath, FileType.SYMLINK, 0777, stat, 0, null, cached.target(), cached.xattrs());
                     }
                     case LinuxFs.S_IFCHR, LinuxFs.S_IFBLK, LinuxFs.S_IFIFO, LinuxFs.S_IFSOCK -> {
                         FileType type = switch (stat.type()) {
@@ -332,13 +325,59 @@ final class DirectoryHasher {
                             case LinuxFs.S_IFIFO -> FileType.FIFO;
                             default -> FileType.SOCKET;
                         };
-                        add(childPath, type, mode, stat, 0, null, null,
-                            xattrs(-1, path(procPrefix, cName), childPath, walk, buffers));
+                        if (cached == null) {
+                            cached = new FileDigestCache.Cached(null, null, walk.xattrNameStrings,
+                                xattrs(-1, path(procPrefix, cName), childPath, walk, buffers));
+                            walk.cache.store(stat, cached);
+                        }
+                        add(childPath, type, mode, stat, 0, null, null, cached.xattrs());
                     }
                     default -> throw new ImageFormatException(walk.location + childPath,
                         "unknown file type " + Integer.toOctalString(stat.type()));
                 }
             }
+        }
+
+        /**
+         * Opens a subdirectory without following links, records it and forks its walk. When {@code listed} is null
+         * (the directory entry said "directory"), the opened descriptor's stat is the entry's metadata.
+         *
+         * @return false when the name is no longer a directory (and listed was null: the caller stats it afresh)
+         */
+        private boolean directory(byte[] cName, String childPath, LinuxFs.Stat listed, List<RecursiveAction> forked,
+                                  LinuxFs.Scratch buffers) throws ImageException, IOException {
+            if (depth + 1 >= limits.maxPathDepth()) {
+                throw new ImageLimitException("maxPathDepth", limits.maxPathDepth(), depth + 2L, walk.location + childPath);
+            }
+            int child = LinuxFs.Libc.openat(fd, cName, LinuxFs.O_RDONLY | LinuxFs.O_DIRECTORY | LinuxFs.O_NOFOLLOW
+                | LinuxFs.O_CLOEXEC, 0);
+            if (child < 0) {
+                int errno = LinuxFs.errno();
+                if (errno == LinuxFs.ELOOP || errno == LinuxFs.ENOTDIR || errno == LinuxFs.ENOENT) {
+                    return false;
+                }
+                throw LinuxFs.failure("open", walk.location + childPath, errno);
+            }
+            try {
+                LinuxFs.Stat stat = stat(child, childPath, walk, buffers);
+                if (listed != null && !stat.sameFile(listed)) {
+                    LinuxFs.Libc.close(child);
+                    return false;
+                }
+                FileDigestCache.Cached cached = walk.strict ? null : walk.cache.lookup(stat);
+                if (cached == null || !cached.xattrNames().equals(walk.xattrNameStrings)) {
+                    cached = new FileDigestCache.Cached(null, null, walk.xattrNameStrings, xattrs(child, null, childPath, walk, buffers));
+                    walk.cache.store(stat, cached);
+                }
+                add(childPath, FileType.DIRECTORY, stat.mode & 07777, stat, 0, null, null, cached.xattrs());
+            } catch (ImageException | IOException | RuntimeException e) {
+                LinuxFs.Libc.close(child);
+                throw e;
+            }
+            DirectoryTask task = new DirectoryTask(walk, child, childPath, depth + 1);
+            task.fork();
+            forked.add(task);
+            return true;
         }
 
         private void add(String childPath, FileType type, int mode, LinuxFs.Stat stat, long size, Digest content,
@@ -349,8 +388,7 @@ final class DirectoryHasher {
                 stat.nlink));
         }
 
-        private List<byte[]> readDirectory(LinuxFs.Scratch buffers) throws IOException {
-            List<byte[]> names = new ArrayList<>();
+        private void readDirectory(LinuxFs.Scratch buffers, List<byte[]> names, List<Integer> types) throws IOException {
             Pointer buffer = buffers.dirents;
             while (true) {
                 long n = LinuxFs.Libc.getdents64(fd, buffer, buffers.dirents.size());
@@ -358,20 +396,25 @@ final class DirectoryHasher {
                     throw LinuxFs.failure("getdents64", walk.location + path, LinuxFs.errno());
                 }
                 if (n == 0) {
-                    return names;
+                    return;
                 }
                 // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+                byte[] records = buffer.getByteArray(0, (int) n);
                 int offset = 0;
                 while (offset < n) {
-                    int length = buffer.getShort(offset + 16) & 0xffff;
+                    int length = (records[offset + 16] & 0xff) | (records[offset + 17] & 0xff) << 8;
+                    int type = records[offset + 18] & 0xff;
                     int nameStart = offset + 19;
                     int nameEnd = nameStart;
-                    while (nameEnd < offset + length && buffer.getByte(nameEnd) != 0) {
+                    while (nameEnd < offset + length && records[nameEnd] != 0) {
                         nameEnd++;
                     }
-                    byte[] name = buffer.getByteArray(nameStart, nameEnd - nameStart);
-                    if (!(name.length == 1 && name[0] == '.') && !(name.length == 2 && name[0] == '.' && name[1] == '.')) {
-                        names.add(name);
+                    int nameLength = nameEnd - nameStart;
+                    boolean dot = nameLength == 1 && records[nameStart] == '.';
+                    boolean dotDot = nameLength == 2 && records[nameStart] == '.' && records[nameStart + 1] == '.';
+                    if (!dot && !dotDot) {
+                        names.add(java.util.Arrays.copyOfRange(records, nameStart, nameEnd));
+                        types.add(type);
                     }
                     offset += length;
                 }
@@ -476,11 +519,12 @@ final class DirectoryHasher {
             Digest digest = new Digest(DigestAlgorithm.SHA256, sha256.digest());
             walk.bytesRead.addAndGet(total);
             walk.misses.incrementAndGet();
-            walk.cache.store(before, digest);
-            if (before.nlink > 1) {
-                walk.linked.put(versionKey(before), digest);
-            }
             List<Xattr> xattrs = xattrs(fd, null, path, walk, buffers);
+            FileDigestCache.Cached cached = new FileDigestCache.Cached(digest, null, walk.xattrNameStrings, xattrs);
+            walk.cache.store(before, cached);
+            if (before.nlink > 1) {
+                walk.linked.put(versionKey(before), cached);
+            }
             walk.found.add(new Raw(path, FileType.FILE, listed.mode & 07777, before.uid, before.gid, before.size, digest, null,
                 0, 0, xattrs, before.devMajor, before.devMinor, before.ino, before.nlink));
         } finally {
@@ -557,18 +601,6 @@ final class DirectoryHasher {
                 .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(target)).toString();
         } catch (CharacterCodingException e) {
             throw new IOException("readlink " + where + ": target is not valid UTF-8 (hex " + HexFormat.of().formatHex(target) + ")");
-        }
-    }
-
-    private void verifySame(int fd, LinuxFs.Stat listed, String path, LinuxFs.Scratch buffers) throws ImageException, IOException {
-        if (LinuxFs.Libc.statx(fd, new byte[] {0}, LinuxFs.AT_EMPTY_PATH, LinuxFs.STATX_BASIC_STATS, buffers.stat) != 0) {
-            throw LinuxFs.failure("fstat", path, LinuxFs.errno());
-        }
-        LinuxFs.Stat opened = new LinuxFs.Stat();
-        opened.read(buffers.stat);
-        if (!opened.sameFile(listed)) {
-            throw new UnsafeEntryException(path, path, UnsafeEntryException.Reason.CHANGED_DURING_WALK,
-                "was replaced while the directory was read");
         }
     }
 

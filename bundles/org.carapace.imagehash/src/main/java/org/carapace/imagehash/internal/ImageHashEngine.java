@@ -403,6 +403,11 @@ public final class ImageHashEngine implements ImageHasher, AutoCloseable {
     }
 
     @Override
+    public FileManifest exclude(FileManifest manifest, List<String> exclusions) {
+        return ManifestExclusions.exclude(manifest, exclusions);
+    }
+
+    @Override
     public ManifestDiff diff(FileManifest expected, FileManifest actual) {
         return ManifestDiffer.diff(expected, actual);
     }
