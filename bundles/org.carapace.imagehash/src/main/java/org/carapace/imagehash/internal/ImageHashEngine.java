@@ -294,6 +294,13 @@ public final class ImageHashEngine implements ImageHasher, AutoCloseable {
                 results.add(task.get());
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
+                // fork/join wraps checked exceptions of callables in RuntimeExceptions (and copies them across threads)
+                for (Throwable t = cause; t != null; t = t.getCause()) {
+                    if (t instanceof ImageException) {
+                        cause = t;
+                        break;
+                    }
+                }
                 if (failure == null) {
                     if (cause instanceof ImageException ie) {
                         failure = ie;
