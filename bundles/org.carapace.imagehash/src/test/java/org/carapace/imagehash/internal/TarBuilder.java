@@ -43,7 +43,11 @@ final class TarBuilder {
     }
 
     TarBuilder device(String name, char type, int major, int minor) {
-        byte[] header = header(name, type, 0600, 0, 0, 0, "");
+        return device(name, type, 0600, major, minor);
+    }
+
+    TarBuilder device(String name, char type, int mode, int major, int minor) {
+        byte[] header = header(name, type, mode, 0, 0, 0, "");
         octal(header, 329, 8, major);
         octal(header, 337, 8, minor);
         checksum(header);
