@@ -160,7 +160,7 @@ public final class PolicyStore implements PolicyService {
             }
             for (String name : names) {
                 if (!loaded.containsKey(name)) {
-                    deleteStream(name); // written by an installation that never committed
+                    deleteStream(name, found); // written by an installation that never committed
                 }
             }
         } else {
@@ -224,7 +224,7 @@ public final class PolicyStore implements PolicyService {
             String problem = "policy stream " + name + " v" + counter.version() + ": no copy verifies ("
                 + String.join("; ", failures) + "); the stream is not in force";
             found.add(problem);
-            deleteOtherVersions(name, counter.version());
+            deleteOtherVersions(name, counter.version(), found);
             return new Stream(name, counter, null, StreamStatus.State.FAILED, problem);
         }
         String problem = null;
@@ -238,7 +238,7 @@ public final class PolicyStore implements PolicyService {
                 }
             }
         }
-        deleteOtherVersions(name, counter.version());
+        deleteOtherVersions(name, counter.version(), found);
         return state(name, counter, accepted, now, problem);
     }
 
@@ -262,7 +262,7 @@ public final class PolicyStore implements PolicyService {
                         Counters.Counter counter = new Counters.Counter(version, candidate.payloadSha256());
                         found.add("policy stream " + name + ": rollback counter rebuilt from the newest verified document, v" + version);
                         AtomicFiles.write(file(name, version, !copy), candidate.envelope());
-                        deleteOtherVersions(name, version);
+                        deleteOtherVersions(name, version, found);
                         return state(name, counter, candidate, now, null);
                     }
                 } catch (IOException | TrustException e) {
@@ -297,28 +297,40 @@ public final class PolicyStore implements PolicyService {
         return new Stream(name, counter, accepted, StreamStatus.State.ACTIVE, problem);
     }
 
-    private void deleteOtherVersions(String name, long keep) throws IOException {
+    /** Removes every file of a stream but the given version's two copies; what cannot be removed is reported. */
+    private void deleteOtherVersions(String name, long keep, List<String> found) throws IOException {
         Path dir = streamsDir().resolve(name);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
         try (var files = Files.list(dir)) {
             for (Path path : (Iterable<Path>) files::iterator) {
                 Matcher m = VERSION_FILE.matcher(path.getFileName().toString());
-                if (!m.matches() || Long.parseLong(m.group(1)) != keep) {
-                    Files.deleteIfExists(path);
+                if (!m.matches() || Long.parseLong(m.group(1)) != keep || !Files.isRegularFile(path)) {
+                    deleteQuietly(path, found);
                 }
             }
         }
         AtomicFiles.fsyncDirectory(dir);
     }
 
-    private void deleteStream(String name) throws IOException {
+    private void deleteStream(String name, List<String> found) throws IOException {
         Path dir = streamsDir().resolve(name);
         try (var files = Files.list(dir)) {
             for (Path path : (Iterable<Path>) files::iterator) {
-                Files.deleteIfExists(path);
+                deleteQuietly(path, found);
             }
         }
-        Files.deleteIfExists(dir);
+        deleteQuietly(dir, found);
         AtomicFiles.fsyncDirectory(streamsDir());
+    }
+
+    private static void deleteQuietly(Path path, List<String> found) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            found.add("cannot remove stray " + path + ": " + e);
+        }
     }
 
     private static Map<String, Counters.Counter> counters(Map<String, Stream> streams) {
@@ -454,15 +466,22 @@ public final class PolicyStore implements PolicyService {
             boolean committed = read.counters().map(c -> next.get(stream).equals(c.get(stream))).orElse(false);
             if (!committed) {
                 if (!repair) {
-                    AtomicFiles.delete(file(stream, version, false));
-                    AtomicFiles.delete(file(stream, version, true));
+                    for (boolean copy : new boolean[] {false, true}) {
+                        try {
+                            AtomicFiles.delete(file(stream, version, copy));
+                        } catch (IOException cleanup) {
+                            e.addSuppressed(cleanup); // left for the next load, which discards uncommitted versions
+                        }
+                    }
                 }
                 throw e;
             }
             // the primary counters file was replaced: the installation is committed, only its second copy failed
         }
         if (previous != null && !repair) {
-            deleteOtherVersions(stream, version);
+            List<String> leftovers = new ArrayList<>();
+            deleteOtherVersions(stream, version, leftovers);
+            leftovers.forEach(l -> reporter.report(SecurityEventType.POLICY_LOAD_FAILED, l, Map.of("component", "policy")));
         }
     }
 

@@ -164,8 +164,13 @@ public final class TrustStore implements TrustService {
         }
         // rotations written but never committed (a failed installation) are not part of the chain
         for (long v = current.root().version() + 1; v <= highestFile; v++) {
-            AtomicFiles.delete(rootFile(v, false));
-            AtomicFiles.delete(rootFile(v, true));
+            for (boolean copy : new boolean[] {false, true}) {
+                try {
+                    AtomicFiles.delete(rootFile(v, copy));
+                } catch (IOException e) {
+                    found.add("cannot remove the uncommitted " + rootFile(v, copy) + ": " + e);
+                }
+            }
         }
         if (committed != current.root().version() || read.problem().isPresent()) {
             Counters.write(settings.directory(), Map.of(ROOT_STREAM, counter(current.root())));
@@ -276,8 +281,13 @@ public final class TrustStore implements TrustService {
             Counters.Read read = Counters.read(settings.directory());
             boolean committed = read.counters().map(c -> c.get(ROOT_STREAM)).map(c -> c.version() == version).orElse(false);
             if (!committed) {
-                AtomicFiles.delete(rootFile(version, false));
-                AtomicFiles.delete(rootFile(version, true));
+                for (boolean copy : new boolean[] {false, true}) {
+                    try {
+                        AtomicFiles.delete(rootFile(version, copy));
+                    } catch (IOException cleanup) {
+                        e.addSuppressed(cleanup); // left for the next load, which discards uncommitted rotations
+                    }
+                }
                 throw e;
             }
         }
