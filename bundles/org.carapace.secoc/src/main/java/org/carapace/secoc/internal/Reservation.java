@@ -48,6 +48,23 @@ final class Reservation {
         this.durable = restored;
     }
 
+    /**
+     * A reservation that keeps nothing: for tools that verify one PDU against a given state (the CLI), never for a
+     * channel.
+     */
+    static Reservation inMemory(long restored, long ceiling) {
+        return new Reservation(restored, ceiling);
+    }
+
+    private Reservation(long restored, long ceiling) {
+        this.file = null;
+        this.block = Long.MAX_VALUE;
+        this.ceiling = ceiling;
+        this.background = Runnable::run;
+        this.restored = restored;
+        this.durable = ceiling;
+    }
+
     /** The limit found on disk when this reservation was opened (0 if none): the first value a restart may use. */
     long restored() {
         return restored;
