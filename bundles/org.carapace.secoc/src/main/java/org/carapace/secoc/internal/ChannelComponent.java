@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.util.Hashtable;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -27,6 +28,9 @@ import org.carapace.api.secoc.SecuredChannel;
 import org.carapace.api.secoc.VerificationException;
 import org.carapace.api.secoc.VerificationResult;
 import org.carapace.api.secoc.VerifiedPdu;
+import org.osgi.annotation.bundle.Capability;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -42,12 +46,20 @@ import org.osgi.service.metatype.annotations.Designate;
 
 /**
  * One configured SecOC channel (factory configuration {@code org.carapace.secoc.channel}), registered as a
- * {@link SecuredChannel} with {@code secoc.name} and {@code secoc.dataId}. Activation validates the configuration
- * ({@link ChannelSettings}), opens the keys in the selected {@link Authenticator}, reads the freshness records and
- * starts the event aggregation; any problem makes activation fail, so a misconfigured channel never registers.
+ * {@link SecuredChannel} with {@code secoc.name}, {@code secoc.dataId} and {@code secoc.freshness}. Activation
+ * validates the configuration ({@link ChannelSettings}), opens the keys in the selected {@link Authenticator}, reads
+ * the freshness records and starts the event aggregation; any problem makes activation fail.
+ *
+ * <p>The service is registered by the component itself, at the end of a successful activation, rather than by
+ * Declarative Services: SCR registers a component's service before it constructs the object and leaves it registered
+ * (answering {@code null}) when construction fails, and a misconfigured channel must never be visible.
  * Deactivation waits for pending freshness writes, flushes the last events and wipes the MAC sessions.
  */
-@Component(configurationPid = ChannelConfiguration.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, service = SecuredChannel.class)
+// registered by hand (see above): declare the service capability that Declarative Services would have declared
+@Capability(namespace = "osgi.service", attribute = "objectClass:List<String>=org.carapace.api.secoc.SecuredChannel",
+    uses = SecuredChannel.class)
+@Component(configurationPid = ChannelConfiguration.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true,
+    service = {})
 @Designate(ocd = ChannelConfiguration.class, factory = true)
 public final class ChannelComponent implements SecuredChannel {
 
@@ -55,15 +67,28 @@ public final class ChannelComponent implements SecuredChannel {
     private final EventAggregator events;
     private final ScheduledExecutorService scheduler;
     private final Logger logger;
+    private final ServiceRegistration<SecuredChannel> registration;
 
     @Activate
-    public ChannelComponent(ChannelConfiguration config,
+    public ChannelComponent(BundleContext context, ChannelConfiguration config,
                             @Reference(name = "authenticator", target = "(secoc.authenticator=software)") Authenticator authenticator,
                             @Reference PlatformInfo platform, @Reference EventAdmin eventAdmin,
                             @Reference(name = "jasparDomain", cardinality = ReferenceCardinality.OPTIONAL,
                                 policyOption = ReferencePolicyOption.GREEDY, target = "(secoc.jaspar.domain=*)")
                             JasparDomainComponent jasparDomain,
                             @Reference(service = LoggerFactory.class) Logger logger) throws Exception {
+        this(config, authenticator, platform, eventAdmin, jasparDomain, logger, context);
+    }
+
+    /** Without a bundle context (unit tests) nothing is registered. */
+    ChannelComponent(ChannelConfiguration config, Authenticator authenticator, PlatformInfo platform, EventAdmin eventAdmin,
+                     JasparDomainComponent jasparDomain, Logger logger) throws Exception {
+        this(config, authenticator, platform, eventAdmin, jasparDomain, logger, null);
+    }
+
+    private ChannelComponent(ChannelConfiguration config,
+                             Authenticator authenticator, PlatformInfo platform, EventAdmin eventAdmin,
+                             JasparDomainComponent jasparDomain, Logger logger, BundleContext context) throws Exception {
         this.logger = logger;
         ChannelSettings settings = ChannelSettings.from(config);
         Clock clock = Clock.systemUTC();
@@ -85,6 +110,11 @@ public final class ChannelComponent implements SecuredChannel {
         }
         scheduler.scheduleAtFixedRate(events::flush, settings.eventIntervalMillis(), settings.eventIntervalMillis(),
             TimeUnit.MILLISECONDS);
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put(SecuredChannel.NAME, settings.name());
+        properties.put(SecuredChannel.DATA_ID, settings.dataId());
+        properties.put("secoc.freshness", settings.freshnessType().name());
+        this.registration = context == null ? null : context.registerService(SecuredChannel.class, this, properties);
         logger.info("SecOC channel {} active: dataId=0x{} {} freshness={} key={}{} attempts={} state={}", settings.name(),
             Integer.toHexString(settings.dataId()), settings.parameters(), settings.freshnessType(), settings.keyId(),
             settings.previousKeyId().isEmpty() ? "" : " (previous " + settings.previousKeyId() + " accepted)",
@@ -201,6 +231,9 @@ public final class ChannelComponent implements SecuredChannel {
 
     @Deactivate
     void deactivate() {
+        if (registration != null) {
+            registration.unregister();
+        }
         scheduler.shutdown();
         try {
             if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {

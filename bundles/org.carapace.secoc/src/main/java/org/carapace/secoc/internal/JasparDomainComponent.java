@@ -34,7 +34,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * <p>Registered as a bundle-private service with {@code secoc.jaspar.domain=NAME} (its configured name) so that
  * channels select it with {@code jasparDomain.target}.
  */
-@Component(configurationPid = JasparDomainComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+@Component(configurationPid = JasparDomainComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true,
     service = JasparDomainComponent.class)
 @Designate(ocd = JasparDomainComponent.Config.class, factory = true)
 public final class JasparDomainComponent {

@@ -37,7 +37,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * {@code subscribeTopic} are verified and only authentic ones reach {@link SecuredMessageListener}s. The broker is
  * not trusted: SecOC protects the payload end to end between the two channels.
  */
-@Component(configurationPid = MqttEndpointComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+@Component(configurationPid = MqttEndpointComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true,
     service = {SecuredEndpoint.class, MqttEndpointComponent.class}, property = SecuredEndpoint.TRANSPORT + "=mqtt")
 @Designate(ocd = MqttEndpointComponent.Config.class, factory = true)
 public final class MqttEndpointComponent implements SecuredEndpoint, MqttCallbackExtended {

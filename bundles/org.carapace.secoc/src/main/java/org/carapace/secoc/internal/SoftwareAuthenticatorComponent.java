@@ -5,14 +5,19 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.carapace.api.platform.PlatformInfo;
 import org.carapace.api.secoc.Authenticator;
 import org.carapace.api.secoc.KeyUnavailableException;
 import org.carapace.api.secoc.MacAlgorithm;
 import org.carapace.api.secoc.MacSession;
+import org.osgi.annotation.bundle.Capability;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -30,9 +35,15 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * named by configuration. A key change means a new keystore file and a configuration update: the component is
  * replaced, channels re-open their sessions, and the old keys are wiped. The dev profile may ask it to create a
  * keystore of random keys in the data directory; any other profile refuses to.
+ *
+ * <p>Registered by the component at the end of a successful activation (see {@link ChannelComponent} for why not by
+ * Declarative Services): an authenticator whose keystore cannot be read is never visible.
  */
-@Component(configurationPid = SoftwareAuthenticatorComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-    service = Authenticator.class, property = Authenticator.PROVIDER + "=software")
+// registered by hand (see above): declare the service capability that Declarative Services would have declared
+@Capability(namespace = "osgi.service", attribute = "objectClass:List<String>=org.carapace.api.secoc.Authenticator",
+    uses = Authenticator.class)
+@Component(configurationPid = SoftwareAuthenticatorComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true,
+    service = {})
 @Designate(ocd = SoftwareAuthenticatorComponent.Config.class)
 public final class SoftwareAuthenticatorComponent implements Authenticator {
 
@@ -66,10 +77,20 @@ public final class SoftwareAuthenticatorComponent implements Authenticator {
     }
 
     private final KeyRing ring;
+    private final ServiceRegistration<Authenticator> registration;
 
     @Activate
-    public SoftwareAuthenticatorComponent(Config config, @Reference PlatformInfo platform,
+    public SoftwareAuthenticatorComponent(BundleContext context, Config config, @Reference PlatformInfo platform,
                                           @Reference(service = LoggerFactory.class) Logger logger) throws Exception {
+        this(config, platform, logger, context);
+    }
+
+    /** Without a bundle context (unit tests) nothing is registered. */
+    SoftwareAuthenticatorComponent(Config config, PlatformInfo platform, Logger logger) throws Exception {
+        this(config, platform, logger, null);
+    }
+
+    private SoftwareAuthenticatorComponent(Config config, PlatformInfo platform, Logger logger, BundleContext context) throws Exception {
         if (config.keystore() == null || config.keystore().isBlank()) {
             throw new IllegalArgumentException("keystore must name a keystore file");
         }
@@ -112,10 +133,15 @@ public final class SoftwareAuthenticatorComponent implements Authenticator {
             Arrays.fill(password, '\0');
         }
         logger.info("SecOC software authenticator: {} keys from {} ({}): {}", ring.keyIds().size(), keystore, type, ring.keyIds());
+        this.registration = context == null ? null
+            : context.registerService(Authenticator.class, this, new Hashtable<>(Map.of(Authenticator.PROVIDER, "software")));
     }
 
     @Deactivate
     void deactivate() {
+        if (registration != null) {
+            registration.unregister();
+        }
         ring.destroy();
     }
 

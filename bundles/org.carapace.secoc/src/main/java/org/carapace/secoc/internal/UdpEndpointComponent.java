@@ -36,7 +36,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * with one PDU per UDP message). Received datagrams are verified by the channel on this endpoint's receive thread;
  * only authentic PDUs reach {@link SecuredMessageListener}s, the rest are dropped and reported by the channel.
  */
-@Component(configurationPid = UdpEndpointComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+@Component(configurationPid = UdpEndpointComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true,
     service = {SecuredEndpoint.class, UdpEndpointComponent.class}, property = SecuredEndpoint.TRANSPORT + "=udp")
 @Designate(ocd = UdpEndpointComponent.Config.class, factory = true)
 public final class UdpEndpointComponent implements SecuredEndpoint {
