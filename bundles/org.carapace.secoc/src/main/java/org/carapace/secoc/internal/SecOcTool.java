@@ -1,13 +1,18 @@
 package org.carapace.secoc.internal;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import org.carapace.api.secoc.AuthenticationBuildException;
 import org.carapace.api.secoc.FreshnessManager;
 import org.carapace.api.secoc.FreshnessType;
 import org.carapace.api.secoc.FreshnessUnavailableException;
 import org.carapace.api.secoc.MacSession;
 import org.carapace.api.secoc.SecOcParameters;
+import org.carapace.api.secoc.SecOcProfile;
+import org.carapace.api.secoc.SecuredChannel;
 import org.carapace.api.secoc.VerificationResult;
 import org.carapace.api.secoc.VerifiedPdu;
 
@@ -140,6 +145,44 @@ public final class SecOcTool {
         } catch (org.carapace.api.secoc.KeyUnavailableException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * A channel with persistent counter freshness in {@code stateDir}, outside any framework: for benchmarks
+     * (bench/jmh). Reservation blocks are given directly, without the checks a configured channel gets.
+     */
+    public static SecuredChannel counterChannel(String name, SecOcParameters parameters, byte[] key, int dataId, Path stateDir,
+                                                long txBlock, long rxBlock) throws Exception {
+        int length = parameters.freshnessLength();
+        Executor background = daemonExecutor(name);
+        FreshnessManager freshness = new CounterFreshness(length, 0,
+            new Reservation(new ReservationFile(stateDir.resolve(name + "-tx.fv")), txBlock, CounterFreshness.ceiling(length), background),
+            new Reservation(new ReservationFile(stateDir.resolve(name + "-rx.fv")), rxBlock, CounterFreshness.ceiling(length), background));
+        return channel(parameters, ring(key), dataId, freshness, 1024);
+    }
+
+    /**
+     * A JASPAR (profile 3) channel whose domain is a master with its trip counter in {@code stateDir}: for benchmarks.
+     * Sender and receiver share the domain.
+     */
+    public static SecuredChannel jasparChannel(String name, byte[] key, int dataId, Path stateDir, long txBlock, long rxBlock)
+        throws Exception {
+        JasparLayout layout = JasparLayout.DEFAULT;
+        JasparDomain domain = JasparDomain.master(name, layout, new ReservationFile(stateDir.resolve(name + "-trip.fv")));
+        Executor background = daemonExecutor(name);
+        long ceiling = CounterFreshness.ceiling(64);
+        FreshnessManager freshness = new JasparFreshness(domain,
+            new Reservation(new ReservationFile(stateDir.resolve(name + "-tx.fv")), txBlock << layout.flag(), ceiling, background),
+            new Reservation(new ReservationFile(stateDir.resolve(name + "-rx.fv")), rxBlock << layout.flag(), ceiling, background));
+        return channel(SecOcProfile.PROFILE_3.parameters(), ring(key), dataId, freshness, 1024);
+    }
+
+    private static Executor daemonExecutor(String name) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "secoc-reservations-" + name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Writes a complete freshness value as its MSB-aligned byte array (docs/secoc.md). */
