@@ -126,8 +126,9 @@ public class SecOcRuntimeIT {
     @Test
     public void twoChannelsExchangeOverUdpAndDropReplayedReorderedAndModifiedMessagesAsSecurityEvents() throws Exception {
         keystore();
-        int portA = freePort();
-        int portB = freePort();
+        int[] ports = freePorts(2);
+        int portA = ports[0];
+        int portB = ports[1];
         for (String ecu : new String[] {"it-ecu-a", "it-ecu-b"}) {
             configure("org.carapace.secoc.channel", ecu, Map.of("secoc.name", ecu, "secoc.dataId", 0x0310, "profile", "1",
                 "freshnessLength", 32, "keyId", "it-body", "eventIntervalMillis", 100L));
@@ -196,10 +197,11 @@ public class SecOcRuntimeIT {
     @Test
     public void jasparProfile3ChannelsSynchroniseThroughTheirMasterOverUdp() throws Exception {
         keystore();
-        int syncA = freePort();
-        int syncB = freePort();
-        int dataA = freePort();
-        int dataB = freePort();
+        int[] ports = freePorts(4);
+        int syncA = ports[0];
+        int syncB = ports[1];
+        int dataA = ports[2];
+        int dataB = ports[3];
         configure("org.carapace.secoc.jaspar", "it-master", Map.of("secoc.jaspar.domain", "it-gateway", "role", "MASTER",
             "resetCycleMillis", 300L, "syncIntervalMillis", 200L, "syncEndpoint.target", "(endpoint.name=it-sync-out)"));
         configure("org.carapace.secoc.jaspar", "it-slave", Map.of("secoc.jaspar.domain", "it-ecu", "role", "SLAVE"));
@@ -234,7 +236,7 @@ public class SecOcRuntimeIT {
         for (int i = 0; i < 8; i++) {
             out.send(new byte[] {(byte) i, 0x55});
             SecuredMessage m = messages.poll(10, TimeUnit.SECONDS);
-            assertNotNull("JASPAR message " + i, m);
+            assertNotNull("JASPAR message " + i + ": receiver " + in.statistics() + ", sync " + syncIn.statistics(), m);
             assertArrayEquals(new byte[] {(byte) i, 0x55}, m.payload());
             Thread.sleep(100);
         }
@@ -265,10 +267,23 @@ public class SecOcRuntimeIT {
         throw new AssertionError("no " + type + " event");
     }
 
-    private static int freePort() throws IOException {
-        try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+    /** Distinct free UDP ports: all held open together, so the kernel cannot hand out one twice. */
+    private static int[] freePorts(int count) throws IOException {
+        DatagramSocket[] sockets = new DatagramSocket[count];
+        int[] ports = new int[count];
+        try {
+            for (int i = 0; i < count; i++) {
+                sockets[i] = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                ports[i] = sockets[i].getLocalPort();
+            }
+        } finally {
+            for (DatagramSocket s : sockets) {
+                if (s != null) {
+                    s.close();
+                }
+            }
         }
+        return ports;
     }
 
     private static byte[] hex(String s) {
