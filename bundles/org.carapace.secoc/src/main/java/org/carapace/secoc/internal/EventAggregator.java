@@ -87,9 +87,10 @@ final class EventAggregator implements FailureSink {
     private void post(SecurityEventType type, long count, String message, Map<String, Object> context) {
         int reported = (int) Math.min(Integer.MAX_VALUE, count);
         context.put("aggregated", count);
-        poster.accept(new SecurityEvent(type, SENSOR, message, reported, context));
+        // counted before posting, so that whoever sees the event also sees it in the statistics
         eventsPosted.incrementAndGet();
         aggregated.addAndGet(count - 1);
+        poster.accept(new SecurityEvent(type, SENSOR, message, reported, context));
     }
 
     /** {events posted, dropped PDUs folded into another PDU's event}. */
