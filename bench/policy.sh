@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Policy store benchmarks (JMH, bench/jmh, package org.carapace.bench.policy): loading and verifying a policy of
+# 10,000 images step by step (plain Jackson as the baseline) and lookups per second (plain HashMap as the baseline).
+#   bench/policy.sh [JMH options]     default: -wi 3 -w 2s -i 5 -r 2s (one fork, see @Fork)
+# Figures and the command used: docs/benchmarks.md, section "Policy store".
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../bin/lib.sh"
+cd "$CARAPACE_HOME"
+mvn -B -q -DskipTests package -pl bench/jmh -am
+cp="bench/jmh/target/classes:bench/jmh/target/lib/*"
+# forks run with the runtime's heap settings (-Xmx160m, serial GC: @Fork in the benchmark classes)
+[ $# -gt 0 ] || set -- -wi 3 -w 2s -i 5 -r 2s
+exec java -cp "$cp" org.openjdk.jmh.Main 'org.carapace.bench.policy.*' "$@"
