@@ -2,7 +2,9 @@ package org.carapace.bench.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 import org.carapace.api.policy.PolicyDocument;
 import org.carapace.api.policy.PolicyKind;
@@ -59,7 +61,12 @@ public class PolicyLoadBenchmark {
     }
 
     @Setup(Level.Invocation)
-    public void freshInstallDir() {
+    public void freshInstallDir() throws Exception {
+        if (installDir != null && Files.exists(installDir)) {
+            try (var walk = Files.walk(installDir)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
         installDir = policy.dir.resolve("install-" + (installs++));
     }
 
