@@ -45,8 +45,8 @@ final class BenchPolicy {
 
     final int images;
     final Path dir;
-    final byte[] payload;
-    final byte[] envelope;
+    byte[] payload;
+    byte[] envelope;
     final List<String> digests = new ArrayList<>();
     final TrustStore trust;
 
@@ -112,6 +112,12 @@ final class BenchPolicy {
             Clock.systemUTC(), SecurityReporter.NONE, PolicyStore.ChangeListener.NONE);
         store.load("load");
         return store;
+    }
+
+    /** Drops the payload and envelope bytes (benchmarks that only need the loaded store). */
+    void release() {
+        payload = null;
+        envelope = null;
     }
 
     void delete() throws IOException {

@@ -49,6 +49,7 @@ public class PolicyLookupBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         policy = new BenchPolicy(images, KeyAlgorithm.ED25519);
+        policy.release(); // the runtime holds the loaded model, not the document bytes
         store = policy.store();
         baseline = new HashMap<>();
         for (AllowedImage image : store.snapshot().images()) {

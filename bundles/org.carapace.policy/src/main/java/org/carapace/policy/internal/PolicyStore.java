@@ -538,9 +538,9 @@ public final class PolicyStore implements PolicyService {
     @Override
     public PolicySnapshot snapshot() {
         EffectivePolicy snapshot = current;
-        Instant expiry = snapshot.nextExpiry();
-        if (expiry != null && !clock.instant().isBefore(expiry)) {
-            return expire();
+        long expiry = snapshot.nextExpiryMillis();
+        if (expiry != Long.MAX_VALUE && clock.millis() >= expiry) {
+            return expire(); // rechecks each document against the clock's Instant
         }
         return snapshot;
     }
