@@ -64,6 +64,13 @@ class CrashRecoveryTest {
                 last = fv;
             }
             kill9(child);
+            // the child runs ahead of this reader: what it printed before it died is still in the pipe
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                long fv = Long.parseLong(line);
+                assertTrue(fv == last + 1, "strictly counting within a run");
+                assertTrue(used.add(fv), "value " + fv + " reused");
+                last = fv;
+            }
             long onDisk = new ReservationFile(dir.resolve("crash-tx.fv")).read().getAsLong();
             assertTrue(onDisk > last, "the write-ahead record " + onDisk + " covers every value used (last seen " + last + ")");
             assertTrue(onDisk - last <= 2 * CrashChild.TX_BLOCK + 2, "at most about a block is reserved ahead: " + (onDisk - last));
@@ -98,6 +105,12 @@ class CrashRecoveryTest {
                 }
             }
             kill9(child);
+            // what the receiver accepted and printed before it died, still in the pipe, counts as accepted too
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (line.startsWith("OK ")) {
+                    acceptedBefore.add(Long.parseLong(line.substring(3)));
+                }
+            }
             assertTrue(acceptedBefore.size() >= 300);
 
             child = start("receiver");
