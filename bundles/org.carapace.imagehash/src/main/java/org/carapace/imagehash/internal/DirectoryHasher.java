@@ -88,8 +88,8 @@ final class DirectoryHasher {
         final AtomicLong misses = new AtomicLong();
         final AtomicBoolean failed = new AtomicBoolean();
         /** Digests of multiply linked files already read in this walk: each inode is read once even in strict mode. */
-        final java.util.concurrent.ConcurrentHashMap<List<Long>, FileDigestCache.Cached> linked =
-            new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.concurrent.ConcurrentHashMap<List<Long>, java.util.concurrent.CompletableFuture<FileDigestCache.Cached>>
+            linked = new java.util.concurrent.ConcurrentHashMap<>();
 
         Walk(String location, Set<String> excluded, Collection<String> xattrNames, FileDigestCache cache, boolean strict,
              HashProgressMeter meter) {
@@ -292,7 +292,10 @@ final class DirectoryHasher {
                     case LinuxFs.S_IFREG -> {
                         ImageLimits.check("maxEntryBytes", limits.maxEntryBytes(), stat.size, walk.location + childPath);
                         if (cached == null && stat.nlink > 1) {
-                            cached = walk.linked.get(versionKey(stat));
+                            var read = walk.linked.get(versionKey(stat));
+                            if (read != null && read.isDone() && !read.isCompletedExceptionally()) {
+                                cached = read.join();
+                            }
                         }
                         if (cached != null && cached.digest() != null) {
                             walk.hits.incrementAndGet();
@@ -470,6 +473,35 @@ final class DirectoryHasher {
     /** Reads and hashes one regular file, which must still be the file that was listed, and stays unchanged. */
     private void hashFile(Walk walk, int dirFd, byte[] cName, LinuxFs.Stat listed, String path, LinuxFs.Scratch buffers)
         throws ImageException, IOException {
+        if (listed.nlink <= 1) {
+            readFile(walk, dirFd, cName, listed, path, buffers);
+            return;
+        }
+        // a multiply linked inode is read by the first path that gets here; its other paths wait for that read
+        var mine = new java.util.concurrent.CompletableFuture<FileDigestCache.Cached>();
+        var first = walk.linked.putIfAbsent(versionKey(listed), mine);
+        if (first != null) {
+            FileDigestCache.Cached cached;
+            try {
+                cached = first.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw new ImageReadException(walk.location + path, "its hard link failed: " + e.getCause().getMessage());
+            }
+            walk.hits.incrementAndGet();
+            walk.found.add(new Raw(path, FileType.FILE, listed.mode & 07777, listed.uid, listed.gid, listed.size, cached.digest(),
+                null, 0, 0, cached.xattrs(), listed.devMajor, listed.devMinor, listed.ino, listed.nlink));
+            return;
+        }
+        try {
+            mine.complete(readFile(walk, dirFd, cName, listed, path, buffers));
+        } catch (ImageException | IOException | RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    private FileDigestCache.Cached readFile(Walk walk, int dirFd, byte[] cName, LinuxFs.Stat listed, String path,
+                                            LinuxFs.Scratch buffers) throws ImageException, IOException {
         if (walk.bytesLeft.addAndGet(-listed.size) < 0) {
             throw new ImageLimitException("maxImageBytes", limits.maxImageBytes(), limits.maxImageBytes() - walk.bytesLeft.get(),
                 walk.location + path);
@@ -522,11 +554,9 @@ final class DirectoryHasher {
             List<Xattr> xattrs = xattrs(fd, null, path, walk, buffers);
             FileDigestCache.Cached cached = new FileDigestCache.Cached(digest, null, walk.xattrNameStrings, xattrs);
             walk.cache.store(before, cached);
-            if (before.nlink > 1) {
-                walk.linked.put(versionKey(before), cached);
-            }
             walk.found.add(new Raw(path, FileType.FILE, listed.mode & 07777, before.uid, before.gid, before.size, digest, null,
                 0, 0, xattrs, before.devMajor, before.devMinor, before.ino, before.nlink));
+            return cached;
         } finally {
             LinuxFs.Libc.close(fd);
         }
