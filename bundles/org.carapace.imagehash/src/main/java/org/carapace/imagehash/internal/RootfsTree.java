@@ -352,7 +352,7 @@ final class RootfsTree {
         if (nodes.size() > limits.maxEntries()) {
             throw new ImageLimitException("maxEntries", limits.maxEntries(), nodes.size(), location);
         }
-        nodes.sort((a, b) -> ImagePaths.compare(a.getKey(), b.getKey()));
+        nodes = PathOrder.sorted(nodes, Map.Entry::getKey);
         Map<Inode, String> firstPath = new IdentityHashMap<>();
         Map<Inode, Integer> links = new IdentityHashMap<>();
         for (Map.Entry<String, Node> node : nodes) {
