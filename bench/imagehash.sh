@@ -26,7 +26,7 @@ find "$rootfs" -type f -print0 > "$work/files"
 files=$(tr -cd '\0' < "$work/files" | wc -c)
 bytes=$(find "$rootfs" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
 entries=$(find "$rootfs" -mindepth 1 | wc -l)
-xargs -0 cat < "$work/files" > /dev/null   # page cache warm for everyone
+xargs -0 -a "$work/files" cat > /dev/null   # page cache warm for everyone
 
 baseline() { # name command...
     local name=$1; shift
@@ -36,10 +36,10 @@ baseline() { # name command...
         echo $(( ($(now) - start) / 1000 ))
     done | median > "$work/$name"
 }
-baseline sha256sum xargs -0 -n 256 sha256sum < "$work/files"
-baseline sha256sum-p2 xargs -0 -n 256 -P 2 sha256sum < "$work/files"
-baseline openssl xargs -0 -n 256 openssl dgst -sha256 < "$work/files"
-baseline openssl-p2 xargs -0 -n 256 -P 2 openssl dgst -sha256 < "$work/files"
+baseline sha256sum xargs -0 -a "$work/files" -n 256 sha256sum
+baseline sha256sum-p2 xargs -0 -a "$work/files" -n 256 -P 2 sha256sum
+baseline openssl xargs -0 -a "$work/files" -n 256 openssl dgst -sha256
+baseline openssl-p2 xargs -0 -a "$work/files" -n 256 -P 2 openssl dgst -sha256
 
 java -cp "$jmh/classes:$jmh/lib/*" org.openjdk.jmh.Main RootfsDigestBenchmark \
     -p source="dir:$rootfs" -p threads=0,1 -f 1 -wi 3 -w 2s -i 5 -r 3s -rf json -rff "$work/dir.json" > "$work/jmh-dir.log"
@@ -58,7 +58,8 @@ oci=$(p50 "$work/oci.json" .cold 0)
 mbps() { awk -v b="$1" -v ms="$2" 'BEGIN {printf "%.0f", b / 1e6 / (ms / 1000)}'; }
 
 echo "Debian minbase ($(. /etc/os-release; echo "$VERSION_CODENAME")): $entries entries, $files regular files, $bytes bytes" \
-    "($carapace_bytes bytes of distinct inodes); $(nproc) cores, $(java -version 2>&1 | head -n 1)"
+    "($carapace_bytes bytes of distinct inodes); $(nproc) cores, $(java -version 2>&1 | head -n 1);" \
+    "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| what | median ms | MB/s | vs sha256sum | vs openssl |\n|---|---|---|---|---|\n'
 s1=$(awk '{print $1/1000}' "$work/sha256sum"); o1=$(awk '{print $1/1000}' "$work/openssl")
 row() { # label ms bytes
