@@ -323,7 +323,7 @@ final class DirectoryHasher {
                             walk.hits.incrementAndGet();
                             add(childPath, FileType.FILE, mode, stat, stat.size, cached.digest(), null, cached.xattrs());
                         } else if (stat.size == 0) {
-                            List<Xattr> xattrs = xattrs(-1, path(procPrefix, cName), childPath, walk, buffers);
+                            List<Xattr> xattrs = xattrs(-1, path(procPrefix, cName), childPath, FileType.FILE, mode, walk, buffers);
                             store(walk, stat, new FileDigestCache.Cached(EMPTY, null, walk.xattrNameStrings, xattrs));
                             add(childPath, FileType.FILE, mode, stat, 0, EMPTY, null, xattrs);
                         } else if (stat.size >= LARGE_FILE) {
@@ -338,7 +338,7 @@ final class DirectoryHasher {
                         if (cached == null || cached.target() == null) {
                             String target = readLink(fd, cName, walk.location + childPath, buffers);
                             cached = new FileDigestCache.Cached(null, target, walk.xattrNameStrings,
-                                xattrs(-1, path(procPrefix, cName), childPath, walk, buffers));
+                                xattrs(-1, path(procPrefix, cName), childPath, FileType.SYMLINK, 0777, walk, buffers));
                             store(walk, stat, cached);
                         }
                         add(childPath, FileType.SYMLINK, 0777, stat, 0, null, cached.target(), cached.xattrs());
@@ -352,7 +352,7 @@ final class DirectoryHasher {
                         };
                         if (cached == null) {
                             cached = new FileDigestCache.Cached(null, null, walk.xattrNameStrings,
-                                xattrs(-1, path(procPrefix, cName), childPath, walk, buffers));
+                                xattrs(-1, path(procPrefix, cName), childPath, type, mode, walk, buffers));
                             store(walk, stat, cached);
                         }
                         add(childPath, type, mode, stat, 0, null, null, cached.xattrs());
@@ -431,7 +431,8 @@ final class DirectoryHasher {
                 }
                 FileDigestCache.Cached cached = walk.strict ? null : walk.cache.lookup(stat);
                 if (cached == null || !cached.xattrNames().equals(walk.xattrNameStrings)) {
-                    cached = new FileDigestCache.Cached(null, null, walk.xattrNameStrings, xattrs(child, null, childPath, walk, buffers));
+                    cached = new FileDigestCache.Cached(null, null, walk.xattrNameStrings,
+                        xattrs(child, null, childPath, FileType.DIRECTORY, stat.mode & 07777, walk, buffers));
                     store(walk, stat, cached);
                 }
                 add(childPath, FileType.DIRECTORY, stat.mode & 07777, stat, 0, null, null, cached.xattrs());
@@ -632,7 +633,7 @@ final class DirectoryHasher {
             Digest digest = new Digest(DigestAlgorithm.SHA256, sha256.digest());
             walk.bytesRead.addAndGet(total);
             walk.misses.incrementAndGet();
-            List<Xattr> xattrs = xattrs(fd, null, path, walk, buffers);
+            List<Xattr> xattrs = xattrs(fd, null, path, FileType.FILE, before.mode & 07777, walk, buffers);
             FileDigestCache.Cached cached = new FileDigestCache.Cached(digest, null, walk.xattrNameStrings, xattrs);
             store(walk, before, cached);
             walk.found.add(new Raw(path, FileType.FILE, before.mode & 07777, before.uid, before.gid, before.size, digest, null,
@@ -701,13 +702,16 @@ final class DirectoryHasher {
     }
 
     /** Reads the covered extended attributes through an open descriptor or, when fd is -1, a no-follow path. */
-    private List<Xattr> xattrs(int fd, byte[] procPath, String path, Walk walk, LinuxFs.Scratch buffers)
-        throws ImageException, IOException {
+    private List<Xattr> xattrs(int fd, byte[] procPath, String path, FileType type, int mode, Walk walk,
+                               LinuxFs.Scratch buffers) throws ImageException, IOException {
         if (walk.xattrNames.isEmpty()) {
             return List.of();
         }
         List<Xattr> result = null;
         for (int i = 0; i < walk.xattrNames.size(); i++) {
+            if (!CanonicalEncoding.covers(walk.xattrNameStrings.get(i), type, mode)) {
+                continue;
+            }
             byte[] name = walk.xattrNames.get(i);
             long n = fd >= 0 ? LinuxFs.Libc.fgetxattr(fd, name, buffers.xattr, buffers.xattr.size())
                 : LinuxFs.Libc.lgetxattr(procPath, name, buffers.xattr, buffers.xattr.size());

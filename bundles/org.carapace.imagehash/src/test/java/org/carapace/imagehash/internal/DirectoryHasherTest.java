@@ -131,8 +131,13 @@ class DirectoryHasherTest {
         hash(root, HashOptions.defaults());
         Shell.run(root, "setcap cap_sys_admin+ep tool");
         ImageHashResult after = hash(root, HashOptions.defaults());
-        assertNotEquals(before.rootfsDigest(), after.rootfsDigest());
-        assertTrue(after.manifest().entry("/tool").orElseThrow().xattr("security.capability").isPresent());
+        // inert while the file cannot be executed: not covered; an execute bit makes it count
+        assertEquals(before.rootfsDigest(), after.rootfsDigest());
+        Shell.run(root, "chmod 0755 tool && setcap cap_sys_admin+ep tool");
+        ImageHashResult executable = hash(root, HashOptions.defaults());
+        assertTrue(executable.manifest().entry("/tool").orElseThrow().xattr("security.capability").isPresent());
+        Shell.run(root, "setcap -r tool");
+        assertNotEquals(executable.rootfsDigest(), hash(root, HashOptions.defaults()).rootfsDigest());
     }
 
     @Test
