@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Prepares the image the imagehash benchmark hashes: a Debian minbase (debootstrap --variant=minbase, the suite and
+# Prepares the images the imagehash benchmark hashes: the busybox test image (integration-tests/images), unpacked as
+# a runtime bundle, for the gate's warm check; and a Debian minbase (debootstrap --variant=minbase, the suite and
 # mirror of this machine's apt configuration: no mirror address is kept in the tree), turned into an OCI layout
 # with umoci and unpacked again with umoci, the way a device stores it. Cached under bench/.cache (gitignored);
 # prints the cache directory. Needs root, debootstrap and umoci.
 #   bench/imagehash-prepare.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+busybox="$here/.cache/busybox"
+if [ ! -f "$busybox/ready" ]; then
+    rm -rf "$busybox" && mkdir -p "$busybox"
+    (cd "$busybox" && "$here/../integration-tests/images/build-busybox-image.sh" oci bench >/dev/null \
+        && umask 022 && umoci unpack --image oci:bench bundle >/dev/null && touch ready)
+fi
 cache="$here/.cache/debian-minbase"
 if [ -f "$cache/ready" ]; then
     echo "$cache"
