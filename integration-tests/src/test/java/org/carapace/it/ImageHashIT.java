@@ -40,13 +40,17 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 @ExamReactorStrategy(PerClass.class)
 public class ImageHashIT {
 
-    // the same state directories as HeadunitRuntimeIT: Pax Exam sets them as JVM-wide system properties
-    static final Path DATA = HeadunitRuntimeIT.DATA;
-    static final Path RUN = HeadunitRuntimeIT.RUN;
+    static final Path DATA = RuntimeBundles.work().resolve("imagehash-data");
+    static final Path RUN = RuntimeBundles.work().resolve("imagehash-run");
     static final Path IMAGES = RuntimeBundles.work().resolve("imagehash-images");
 
     @Inject
     ImageHasher hasher;
+
+    @org.junit.Before
+    public void awaitRuntime() throws InterruptedException {
+        RuntimeBundles.awaitAdminSocket(RUN);
+    }
 
     @Configuration
     public Option[] configuration() {
