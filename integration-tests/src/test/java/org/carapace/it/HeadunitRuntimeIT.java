@@ -61,6 +61,11 @@ public class HeadunitRuntimeIT {
     @Inject
     PlatformInfo platform;
 
+    @org.junit.Before
+    public void awaitRuntime() throws InterruptedException {
+        RuntimeBundles.awaitAdminSocket(RUN);
+    }
+
     @Configuration
     public Option[] configuration() {
         return options(RuntimeBundles.options("headunit", DATA, RUN).toArray(new Option[0]));

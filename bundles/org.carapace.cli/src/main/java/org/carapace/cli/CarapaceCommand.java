@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
         org.carapace.cli.policy.KeysCommand.class,
         org.carapace.cli.policy.TrustCommand.class,
         org.carapace.cli.policy.PolicyCommand.class,
+        org.carapace.cli.image.ImageCommand.class,
     })
 public final class CarapaceCommand implements Runnable {
 
