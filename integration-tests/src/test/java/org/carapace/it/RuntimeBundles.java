@@ -59,6 +59,18 @@ final class RuntimeBundles {
         return options;
     }
 
+    /**
+     * Waits until the runtime's admin socket exists (the platform is up): Pax Exam runs the tests as soon as the
+     * injected services are there, which on a loaded machine can be before the last components have started.
+     */
+    static void awaitAdminSocket(Path runDir) throws InterruptedException {
+        Path socket = runDir.resolve("admin.sock");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.exists(socket) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+    }
+
     /** Extracts the run bundles of the profile's exported jar; answers jar file to start level. */
     static Map<Path, Integer> extract(String profile) {
         Path exported = home().resolve("runtime-configs").resolve(profile).resolve("target").resolve(profile + ".jar");

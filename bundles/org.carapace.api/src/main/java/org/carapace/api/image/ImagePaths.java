@@ -18,21 +18,34 @@ public final class ImagePaths {
 
     /** Whether {@code path} is in canonical form (the root {@code /} included). */
     public static boolean isCanonical(String path) {
-        if (path == null || path.isEmpty() || path.charAt(0) != '/' || path.indexOf('\0') >= 0) {
+        if (path == null || path.isEmpty() || path.charAt(0) != '/') {
             return false;
         }
-        if (path.equals("/")) {
+        int length = path.length();
+        if (length == 1) {
             return true;
         }
-        if (path.endsWith("/")) {
+        if (path.charAt(length - 1) == '/') {
             return false;
         }
-        for (String component : path.substring(1).split("/", -1)) {
-            if (component.isEmpty() || component.equals(".") || component.equals("..")) {
+        int componentStart = 1;
+        for (int i = 1; i <= length; i++) {
+            char c = i < length ? path.charAt(i) : '/';
+            if (c == '\0') {
+                return false;
+            }
+            if (c == '/') {
+                int componentLength = i - componentStart;
+                if (componentLength == 0 || (path.charAt(componentStart) == '.'
+                    && (componentLength == 1 || (componentLength == 2 && path.charAt(componentStart + 1) == '.')))) {
+                    return false;
+                }
+                componentStart = i + 1;
+            } else if (Character.isSurrogate(c) && hasLoneSurrogate(path)) {
                 return false;
             }
         }
-        return !hasLoneSurrogate(path);
+        return true;
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.carapace.api.trust;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -38,6 +39,11 @@ public record Envelope(String payloadType, byte[] payload, List<EnvelopeSignatur
     /** The number of payload bytes, without copying them. */
     public int payloadLength() {
         return payload.length;
+    }
+
+    /** The payload as a read-only view, without copying it (large documents). */
+    public ByteBuffer payloadBuffer() {
+        return ByteBuffer.wrap(payload).asReadOnlyBuffer();
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.carapace.api.trust;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Objects;
@@ -32,6 +33,11 @@ public record VerifiedPayload(Role role, String payloadType, byte[] payload, Set
     @Override
     public byte[] payload() {
         return payload.clone();
+    }
+
+    /** The payload as a read-only view, without copying it (large documents). */
+    public ByteBuffer payloadBuffer() {
+        return ByteBuffer.wrap(payload).asReadOnlyBuffer();
     }
 
     @Override

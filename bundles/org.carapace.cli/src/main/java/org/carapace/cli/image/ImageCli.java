@@ -73,6 +73,24 @@ public final class ImageCli {
         }
     }
 
+    /** The same source with an absolute path, for a runtime whose working directory is not ours. */
+    static ImageSource absolute(ImageSource source) {
+        if (source instanceof ImageSource.OciLayout s) {
+            return new ImageSource.OciLayout(s.directory().toAbsolutePath(), s.reference());
+        }
+        if (source instanceof ImageSource.OciArchive s) {
+            return new ImageSource.OciArchive(s.file().toAbsolutePath(), s.reference());
+        }
+        if (source instanceof ImageSource.DockerArchive s) {
+            return new ImageSource.DockerArchive(s.file().toAbsolutePath(), s.reference());
+        }
+        if (source instanceof ImageSource.RootfsDirectory s) {
+            return new ImageSource.RootfsDirectory(s.directory().toAbsolutePath());
+        }
+        ImageSource.RuntimeBundle bundle = (ImageSource.RuntimeBundle) source;
+        return new ImageSource.RuntimeBundle(bundle.directory().toAbsolutePath());
+    }
+
     /** Exit 1 for an image that fails a check or is refused; 2 for unreadable or malformed input. */
     static CliException failure(ImageException e) {
         if (e instanceof BlobVerificationException || e instanceof UnsafeEntryException || e instanceof ImageLimitException) {

@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.carapace.api.image.FileEntry;
 import org.carapace.api.image.HashOptions;
 import org.carapace.api.image.HashProgress;
 import org.carapace.api.image.ImageException;
@@ -55,6 +54,9 @@ final class ImageDigestCommand implements Callable<Integer> {
     @Option(names = "--list", description = "Print the canonical listing the digest is computed over.")
     boolean list;
 
+    @Option(names = "--strict", description = "With --runtime: ignore the runtime's file digest cache and read every file.")
+    boolean strict;
+
     @Option(names = "--runtime", description = "Ask the running runtime to compute it (its image service, with its warm cache).")
     boolean useRuntime;
 
@@ -65,8 +67,9 @@ final class ImageDigestCommand implements Callable<Integer> {
         HashOptions options = image.options();
         if (useRuntime) {
             Map<String, Object> arguments = new LinkedHashMap<>();
-            arguments.put("source", ImageCli.source(source).spec());
+            arguments.put("source", ImageCli.absolute(ImageCli.source(source)).spec());
             arguments.put("exclusions", options.exclusions());
+            arguments.put("strict", strict);
             Map<String, Object> result = runtime.call("image.digest", arguments);
             print(out, result);
             return 0;
@@ -146,7 +149,4 @@ final class ImageDigestCommand implements Callable<Integer> {
         }
     }
 
-    static String describe(FileEntry entry) {
-        return entry.path();
-    }
 }

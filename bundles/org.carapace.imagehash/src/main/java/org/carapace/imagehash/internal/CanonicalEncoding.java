@@ -31,6 +31,19 @@ public final class CanonicalEncoding {
     private CanonicalEncoding() {
     }
 
+    /** The file capability attribute (capabilities(7), "File capabilities"). */
+    public static final String CAPABILITY = "security.capability";
+
+    /**
+     * Whether an attribute of the covered set is part of an entry's digest. {@code security.capability} only takes
+     * effect when a regular file is executed, which needs an execute bit: it is covered on regular files with any
+     * of {@code 0111} set and ignored everywhere else (on both sides, layers and directories). Making a file
+     * executable changes its mode, and from then on its capability counts. Every other name is covered on every entry.
+     */
+    public static boolean covers(String xattrName, FileType type, int mode) {
+        return !CAPABILITY.equals(xattrName) || (type == FileType.FILE && (mode & 0111) != 0);
+    }
+
     /** The header line, with its newline. */
     public static String header(Collection<String> xattrNames) {
         StringBuilder line = new StringBuilder(HEADER_PREFIX).append(" xattrs=");

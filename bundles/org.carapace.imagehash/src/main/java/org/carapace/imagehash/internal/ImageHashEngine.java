@@ -84,6 +84,11 @@ public final class ImageHashEngine implements ImageHasher, AutoCloseable {
         this.directories = new DirectoryHasher(pool, limits);
     }
 
+    /** Tests only. */
+    DirectoryHasher directories() {
+        return directories;
+    }
+
     public FileDigestCache cache() {
         return cache;
     }

@@ -32,6 +32,7 @@ final class LinuxFs {
     static final int ENOENT = 2;
     static final int EINTR = 4;
     static final int EACCES = 13;
+    static final int ENXIO = 6;
     static final int ENOTDIR = 20;
     static final int ERANGE = 34;
     static final int ELOOP = 40;
@@ -103,7 +104,16 @@ final class LinuxFs {
         static native long fgetxattr(int fd, byte[] name, Pointer value, long size);
 
         static native long lgetxattr(byte[] path, byte[] name, Pointer value, long size);
+
+        static native Pointer mmap(Pointer address, long length, int protection, int flags, int fd, long offset);
+
+        static native int munmap(Pointer address, long length);
     }
+
+    static final int PROT_READ = 1;
+    static final int MAP_PRIVATE = 2;
+    /** {@code MAP_FAILED}, {@code (void *) -1}. */
+    static final long MAP_FAILED = -1L;
 
     /** The fields of {@code struct statx} the walker uses. */
     static final class Stat {

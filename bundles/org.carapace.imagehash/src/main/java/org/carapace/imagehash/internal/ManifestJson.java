@@ -162,7 +162,14 @@ final class ManifestJson {
                     xattrs.add(new Xattr(name, HexFormat.of().parseHex(value.asText())));
                 }
             }
-            return new FileEntry(Json.text(node, "path", where), type, Integer.parseInt(modeText, 8), number(node, "uid", where, true),
+            int mode = Integer.parseInt(modeText, 8);
+            for (Xattr xattr : xattrs) {
+                if (!CanonicalEncoding.covers(xattr.name(), type, mode)) {
+                    throw new ImageFormatException(where, "xattr " + xattr.name() + " is not covered on a " + type.token()
+                        + " with mode " + modeText);
+                }
+            }
+            return new FileEntry(Json.text(node, "path", where), type, mode, number(node, "uid", where, true),
                 number(node, "gid", where, true), number(node, "size", where, false), digest,
                 Json.optionalText(node, "target", where), Json.optionalText(node, "hardlinkTo", where),
                 number(node, "devMajor", where, false), number(node, "devMinor", where, false), xattrs);

@@ -352,7 +352,7 @@ final class RootfsTree {
         if (nodes.size() > limits.maxEntries()) {
             throw new ImageLimitException("maxEntries", limits.maxEntries(), nodes.size(), location);
         }
-        nodes.sort((a, b) -> ImagePaths.compare(a.getKey(), b.getKey()));
+        nodes = PathOrder.sorted(nodes, Map.Entry::getKey);
         Map<Inode, String> firstPath = new IdentityHashMap<>();
         Map<Inode, Integer> links = new IdentityHashMap<>();
         for (Map.Entry<String, Node> node : nodes) {
@@ -384,8 +384,17 @@ final class RootfsTree {
     }
 
     static FileEntry toEntry(String path, Inode inode, Optional<String> hardlinkTo) {
+        List<Xattr> xattrs = inode.xattrs;
+        if (!xattrs.isEmpty()) {
+            xattrs = new ArrayList<>();
+            for (Xattr xattr : inode.xattrs) {
+                if (CanonicalEncoding.covers(xattr.name(), inode.type, inode.mode)) {
+                    xattrs.add(xattr);
+                }
+            }
+        }
         return new FileEntry(path, inode.type, inode.mode, inode.uid, inode.gid, inode.type == FileType.FILE ? inode.size : 0,
             Optional.ofNullable(inode.content), Optional.ofNullable(inode.target), hardlinkTo,
-            inode.type.isDevice() ? inode.major : 0, inode.type.isDevice() ? inode.minor : 0, inode.xattrs);
+            inode.type.isDevice() ? inode.major : 0, inode.type.isDevice() ? inode.minor : 0, xattrs);
     }
 }

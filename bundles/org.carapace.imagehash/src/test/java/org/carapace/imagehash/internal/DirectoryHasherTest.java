@@ -29,6 +29,11 @@ class DirectoryHasherTest {
 
     private final ImageHashEngine engine = new ImageHashEngine(ImageLimits.DEFAULTS, 2, 1000);
 
+    {
+        // these tests write files and hash them at once: let the cache take files changed a moment ago
+        engine.directories().racySeconds(-1000);
+    }
+
     @AfterEach
     void close() {
         engine.close();
@@ -95,7 +100,7 @@ class DirectoryHasherTest {
         assertEquals(cold.rootfsDigest(), warm.rootfsDigest());
         // an attacker rewrites the content with the same size and puts the old mtime back: ctime still moves
         FileTime mtime = Files.getLastModifiedTime(root.resolve("app"));
-        Thread.sleep(5);
+        Thread.sleep(20); // past one timer tick, for kernels without fine-grained ctime
         Files.writeString(root.resolve("app"), "version 2");
         Files.setLastModifiedTime(root.resolve("app"), mtime);
         ImageHashResult afterRewrite = hash(root, HashOptions.defaults());
@@ -108,6 +113,17 @@ class DirectoryHasherTest {
     }
 
     @Test
+    void filesChangedJustBeforeTheWalkAreNotCached() throws Exception {
+        engine.directories().racySeconds(DirectoryHasher.RACY_SECONDS);
+        Path root = Files.createDirectory(dir.resolve("rootfs"));
+        Files.writeString(root.resolve("fresh"), "changed a moment ago");
+        hash(root, HashOptions.defaults());
+        ImageHashResult again = hash(root, HashOptions.defaults());
+        assertEquals(0, again.statistics().cacheHits(), "a change in the same clock tick would not move ctime");
+        assertEquals(1, again.statistics().cacheMisses());
+    }
+
+    @Test
     void aCapabilityAddedLaterIsSeenDespiteTheCache() throws Exception {
         Path root = Files.createDirectory(dir.resolve("rootfs"));
         Files.writeString(root.resolve("tool"), "#!/bin/sh\n");
@@ -115,8 +131,13 @@ class DirectoryHasherTest {
         hash(root, HashOptions.defaults());
         Shell.run(root, "setcap cap_sys_admin+ep tool");
         ImageHashResult after = hash(root, HashOptions.defaults());
-        assertNotEquals(before.rootfsDigest(), after.rootfsDigest());
-        assertTrue(after.manifest().entry("/tool").orElseThrow().xattr("security.capability").isPresent());
+        // inert while the file cannot be executed: not covered; an execute bit makes it count
+        assertEquals(before.rootfsDigest(), after.rootfsDigest());
+        Shell.run(root, "chmod 0755 tool && setcap cap_sys_admin+ep tool");
+        ImageHashResult executable = hash(root, HashOptions.defaults());
+        assertTrue(executable.manifest().entry("/tool").orElseThrow().xattr("security.capability").isPresent());
+        Shell.run(root, "setcap -r tool");
+        assertNotEquals(executable.rootfsDigest(), hash(root, HashOptions.defaults()).rootfsDigest());
     }
 
     @Test

@@ -155,6 +155,20 @@ class LayerSemanticsTest {
     }
 
     @Test
+    void aCapabilityCountsOnlyOnExecutableFiles() throws Exception {
+        java.util.Map<String, byte[]> cap = java.util.Map.of("SCHILY.xattr.security.capability",
+            java.util.HexFormat.of().parseHex("0100000200200000000000000000000000000000"));
+        FileManifest m = apply(TarBuilder.tar().entry("tool", '0', 0750, 0, 0, new byte[1], "", cap)
+            .entry("data", '0', 0644, 0, 0, new byte[1], "", cap).entry("dir", '5', 0755, 0, 0, new byte[0], "", cap).bytes());
+        assertTrue(m.entry("/tool").orElseThrow().xattr("security.capability").isPresent());
+        assertTrue(m.entry("/data").orElseThrow().xattrs().isEmpty(), "inert without an execute bit");
+        assertTrue(m.entry("/dir").orElseThrow().xattrs().isEmpty());
+        FileManifest plain = apply(TarBuilder.tar().entry("tool", '0', 0750, 0, 0, new byte[1], "", cap)
+            .entry("data", '0', 0644, 0, 0, new byte[1], "", java.util.Map.of()).dir("dir", 0755).bytes());
+        assertEquals(plain.rootfsDigest(), m.rootfsDigest());
+    }
+
+    @Test
     void symlinkModeInTheTarIsIgnored() throws Exception {
         FileManifest m = apply(TarBuilder.tar().entry("l", '2', 0755, 0, 0, new byte[0], "target", java.util.Map.of()).bytes());
         assertEquals(0777, m.entry("/l").orElseThrow().mode());

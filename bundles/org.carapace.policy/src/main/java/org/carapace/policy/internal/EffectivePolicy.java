@@ -30,6 +30,7 @@ final class EffectivePolicy implements PolicySnapshot {
     private final Instant createdAt;
     private final Map<String, Long> versions;
     private final Instant expires;
+    private final long expiresMillis;
     private final Map<String, AllowedImage> byDigest;
     private final List<AllowedImage> images;
     private final Set<String> revoked;
@@ -43,6 +44,7 @@ final class EffectivePolicy implements PolicySnapshot {
         this.createdAt = createdAt;
         this.versions = versions;
         this.expires = expires;
+        this.expiresMillis = expires == null ? Long.MAX_VALUE : expires.toEpochMilli();
         this.byDigest = byDigest;
         this.images = images;
         this.revoked = revoked;
@@ -104,19 +106,17 @@ final class EffectivePolicy implements PolicySnapshot {
             base.exemptions(), List.copyOf(shadowed));
     }
 
-    /** The earliest expiry of a document in force, or {@code null}; checked on every snapshot() call. */
-    Instant nextExpiry() {
-        return expires;
+    /**
+     * The earliest expiry of a document in force in epoch milliseconds, {@link Long#MAX_VALUE} for none; compared with
+     * the clock on every snapshot() call (a long comparison, no allocation).
+     */
+    long nextExpiryMillis() {
+        return expiresMillis;
     }
 
     /** Images listed by more than one document, with which one won. */
     List<String> shadowed() {
         return shadowed;
-    }
-
-    /** The same policy under a new generation number and time. */
-    EffectivePolicy withGeneration(long newGeneration, Instant now) {
-        return new EffectivePolicy(newGeneration, now, versions, expires, byDigest, images, revoked, exemptions, shadowed);
     }
 
     @Override

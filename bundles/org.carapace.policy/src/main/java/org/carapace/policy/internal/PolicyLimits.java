@@ -4,7 +4,7 @@ package org.carapace.policy.internal;
  * Bounds on one policy document, enforced while parsing so that a hostile document costs bounded memory and time.
  *
  * @param maxDocumentBytes largest payload
- * @param maxNestingDepth deepest JSON nesting (the schema itself needs 6)
+ * @param maxNestingDepth deepest JSON nesting, at least 8 (the schema itself nests 7 deep: associated-execution programs)
  * @param maxImages images per document
  * @param maxFilesPerImage exec whitelist entries (files plus extra digests) per image
  * @param maxPathsPerImage protected plus writable paths plus associated-execution rules per image
@@ -22,8 +22,8 @@ public record PolicyLimits(long maxDocumentBytes, int maxNestingDepth, int maxIm
         if (maxDocumentBytes < 1024 || maxDocumentBytes > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("maxDocumentBytes must be between 1024 and 2^31-17, was " + maxDocumentBytes);
         }
-        if (maxNestingDepth < 6 || maxNestingDepth > 1000) {
-            throw new IllegalArgumentException("maxNestingDepth must be between 6 and 1000, was " + maxNestingDepth);
+        if (maxNestingDepth < 8 || maxNestingDepth > 1000) {
+            throw new IllegalArgumentException("maxNestingDepth must be between 8 and 1000, was " + maxNestingDepth);
         }
         positive("maxImages", maxImages);
         positive("maxFilesPerImage", maxFilesPerImage);

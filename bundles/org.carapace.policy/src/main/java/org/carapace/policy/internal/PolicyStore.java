@@ -88,8 +88,8 @@ public final class PolicyStore implements PolicyService {
         }
     }
 
-    /** A verified document with the envelope it came in. */
-    private record Accepted(PolicyDocument document, byte[] envelope, String payloadSha256) {
+    /** A verified document and the SHA-256 of its payload (the envelope itself stays on disk, not in memory). */
+    private record Accepted(PolicyDocument document, String payloadSha256) {
     }
 
     /** What the store knows about one stream. */
@@ -172,8 +172,11 @@ public final class PolicyStore implements PolicyService {
             }
         }
         Map<String, Counters.Counter> counters = counters(loaded);
-        if (read.counters().isEmpty() && !counters.isEmpty() || read.problem().isPresent()
-            || read.counters().isPresent() && !read.counters().get().equals(counters)) {
+        // rebuilt counters are written only when every stream on disk was accounted for: a stream that could not be
+        // verified now (no root yet, say) must not vanish from the counters, which would discard it at the next start
+        boolean complete = read.counters().isPresent() || loaded.keySet().containsAll(names);
+        if (complete && (read.counters().isEmpty() && !counters.isEmpty() || read.problem().isPresent()
+            || read.counters().isPresent() && !read.counters().get().equals(counters))) {
             Counters.write(settings.directory(), counters);
         }
         streams = loaded;
@@ -202,13 +205,16 @@ public final class PolicyStore implements PolicyService {
     private Stream loadCommitted(String name, Counters.Counter counter, Instant now, List<String> found) throws IOException {
         List<String> failures = new ArrayList<>();
         Accepted accepted = null;
+        byte[] good = null;
         boolean[] bad = new boolean[2];
         for (int copy = 0; copy < 2 && accepted == null; copy++) {
             Path path = file(name, counter.version(), copy == 1);
             try {
-                Accepted candidate = verify(AtomicFiles.read(path, trustLimit(), path.getFileName().toString()));
+                byte[] bytes = AtomicFiles.read(path, trustLimit(), path.getFileName().toString());
+                Accepted candidate = verify(bytes);
                 requireCommitted(name, counter, candidate);
                 accepted = candidate;
+                good = bytes;
             } catch (NoSuchFileException e) {
                 bad[copy] = true;
                 failures.add(path.getFileName() + " is missing");
@@ -234,7 +240,7 @@ public final class PolicyStore implements PolicyService {
             found.add(problem);
             for (int copy = 0; copy < 2; copy++) {
                 if (bad[copy]) {
-                    AtomicFiles.write(file(name, counter.version(), copy == 1), accepted.envelope());
+                    AtomicFiles.write(file(name, counter.version(), copy == 1), good);
                 }
             }
         }
@@ -257,11 +263,12 @@ public final class PolicyStore implements PolicyService {
             for (boolean copy : new boolean[] {false, true}) {
                 Path path = file(name, version, copy);
                 try {
-                    Accepted candidate = verify(AtomicFiles.read(path, trustLimit(), path.getFileName().toString()));
+                    byte[] bytes = AtomicFiles.read(path, trustLimit(), path.getFileName().toString());
+                    Accepted candidate = verify(bytes);
                     if (candidate.document().stream().equals(name) && candidate.document().version() == version) {
                         Counters.Counter counter = new Counters.Counter(version, candidate.payloadSha256());
                         found.add("policy stream " + name + ": rollback counter rebuilt from the newest verified document, v" + version);
-                        AtomicFiles.write(file(name, version, !copy), candidate.envelope());
+                        AtomicFiles.write(file(name, version, !copy), bytes);
                         deleteOtherVersions(name, version, found);
                         return state(name, counter, candidate, now, null);
                     }
@@ -354,7 +361,7 @@ public final class PolicyStore implements PolicyService {
         PolicyKind kind = PolicyKind.fromPayloadType(envelope.payloadType()).orElseThrow(() -> new WrongPayloadTypeException(
             PolicyKind.BASE.payloadType() + " or " + PolicyKind.ADDITIONAL.payloadType(), envelope.payloadType()));
         VerifiedPayload verified = trust.verify(envelope, kind.role(), kind.payloadType());
-        byte[] payload = verified.payload();
+        java.nio.ByteBuffer payload = verified.payloadBuffer(); // no copy: a large policy is held once
         PolicyDocument document = codec.parse(payload);
         if (document.kind() != kind) {
             throw new MalformedDocumentException(Reason.SCHEMA, "policy document", "kind is " + document.kind()
@@ -363,7 +370,7 @@ public final class PolicyStore implements PolicyService {
         if (!document.boundTo(settings.deviceId())) {
             throw new WrongDeviceException(settings.deviceId(), document.deviceIds());
         }
-        return new Accepted(document, envelopeJson.clone(), Hashing.sha256(payload));
+        return new Accepted(document, Hashing.sha256(payload));
     }
 
     // ------------------------------------------------------------------------------------------------ installing
@@ -398,7 +405,7 @@ public final class PolicyStore implements PolicyService {
             if (document.kind() == PolicyKind.ADDITIONAL) {
                 requireNoRevokedImages(document);
             }
-            persist(streamName, accepted, previous);
+            persist(streamName, accepted, envelopeJson, previous);
         } catch (TrustException e) {
             refuse(now, streamName, e.reason().name(), e.getMessage());
             throw e;
@@ -451,15 +458,15 @@ public final class PolicyStore implements PolicyService {
     }
 
     /** Writes both copies, then commits by writing the counters; undoes the copies if the commit did not happen. */
-    private void persist(String stream, Accepted accepted, Stream previous) throws IOException {
+    private void persist(String stream, Accepted accepted, byte[] envelopeJson, Stream previous) throws IOException {
         long version = accepted.document().version();
         Map<String, Counters.Counter> next = counters(streams);
         next.put(stream, new Counters.Counter(version, accepted.payloadSha256()));
         AtomicFiles.privateDirectory(streamsDir().resolve(stream));
         boolean repair = previous != null && previous.counter().version() == version;
         try {
-            AtomicFiles.write(file(stream, version, false), accepted.envelope());
-            AtomicFiles.write(file(stream, version, true), accepted.envelope());
+            AtomicFiles.write(file(stream, version, false), envelopeJson);
+            AtomicFiles.write(file(stream, version, true), envelopeJson);
             Counters.write(settings.directory(), next);
         } catch (IOException e) {
             Counters.Read read = Counters.read(settings.directory());
@@ -531,9 +538,9 @@ public final class PolicyStore implements PolicyService {
     @Override
     public PolicySnapshot snapshot() {
         EffectivePolicy snapshot = current;
-        Instant expiry = snapshot.nextExpiry();
-        if (expiry != null && !clock.instant().isBefore(expiry)) {
-            return expire();
+        long expiry = snapshot.nextExpiryMillis();
+        if (expiry != Long.MAX_VALUE && clock.millis() >= expiry) {
+            return expire(); // rechecks each document against the clock's Instant
         }
         return snapshot;
     }

@@ -18,8 +18,8 @@ import org.bouncycastle.crypto.params.ECPublicKeyParameters;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.DSADigestSigner;
 import org.bouncycastle.crypto.signers.ECDSASigner;
-import org.bouncycastle.crypto.signers.Ed25519Signer;
 import org.bouncycastle.crypto.util.PublicKeyFactory;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
 import org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory;
 import org.bouncycastle.util.io.pem.PemObject;
 import org.bouncycastle.util.io.pem.PemReader;
@@ -84,11 +84,17 @@ public final class PublicKeys {
 
     /** Whether {@code signature} is a valid signature of {@code message} by {@code key}. Never throws for bad input. */
     public static boolean verify(KeyAlgorithm algorithm, AsymmetricKeyParameter key, byte[] message, byte[] signature) {
-        Signer verifier = switch (algorithm) {
-            case ED25519 -> new Ed25519Signer();
-            // StandardDSAEncoding accepts only the canonical DER SEQUENCE {r, s}
-            case ECDSA_P256_SHA256 -> new DSADigestSigner(new ECDSASigner(), new SHA256Digest());
-        };
+        if (algorithm == KeyAlgorithm.ED25519) {
+            // RFC 8032 §5.1.7 on the message in place: Ed25519Signer would first copy it into a growing buffer
+            try {
+                return signature.length == Ed25519.SIGNATURE_SIZE && key instanceof Ed25519PublicKeyParameters ed
+                    && ed.verify(Ed25519.Algorithm.Ed25519, null, message, 0, message.length, signature, 0);
+            } catch (RuntimeException e) {
+                return false;
+            }
+        }
+        // StandardDSAEncoding accepts only the canonical DER SEQUENCE {r, s}
+        Signer verifier = new DSADigestSigner(new ECDSASigner(), new SHA256Digest());
         try {
             verifier.init(false, key);
             verifier.update(message, 0, message.length);

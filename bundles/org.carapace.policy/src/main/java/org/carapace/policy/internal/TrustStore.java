@@ -132,6 +132,9 @@ public final class TrustStore implements TrustService {
         } catch (TrustException e) {
             found.add("trust anchor " + settings.anchor() + " refused (" + e.reason() + "): " + e.getMessage());
             return null;
+        } catch (IOException e) {
+            found.add("trust anchor " + settings.anchor() + " unreadable: " + e);
+            return null;
         }
         Counters.Read read = Counters.read(settings.directory());
         read.problem().ifPresent(found::add);
@@ -148,6 +151,8 @@ public final class TrustStore implements TrustService {
                     break;
                 } catch (NoSuchFileException e) {
                     found.add("trust root v" + next + ": " + file.getFileName() + " is missing");
+                } catch (IOException e) {
+                    found.add("trust root v" + next + ": " + file.getFileName() + " is unreadable: " + e);
                 } catch (TrustException e) {
                     found.add("trust root v" + next + ": " + file.getFileName() + " refused (" + e.reason() + "): " + e.getMessage());
                 }

@@ -9,6 +9,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
+import org.carapace.api.policy.AssociatedExecution;
+import org.carapace.api.policy.EnforcementMode;
+import org.carapace.api.policy.ExecWhitelist;
+import org.carapace.api.policy.FileDigest;
+import org.carapace.api.policy.ImageRule;
 import org.carapace.api.policy.PolicyDocument;
 import org.carapace.api.policy.Revocation;
 import org.carapace.api.policy.RoleViolationException;
@@ -150,6 +156,50 @@ class CodecTest {
             () -> new PolicyCodec(tight).parse(PolicyCodec.write(base)));
         assertEquals(Reason.LIMIT_EXCEEDED, e.reason());
         assertTrue(e.getMessage().contains("images"), e.getMessage());
+    }
+
+    @Test
+    void streamingPolicyReaderRefusesEveryJsonTrick() throws Exception {
+        byte[] good = PolicyCodec.write(Fixtures.base(1, List.of(Fixtures.image("nav", 1)), List.of()));
+        String text = new String(good, StandardCharsets.UTF_8);
+        assertReason(Reason.TRUNCATED, new byte[0]);
+        assertReason(Reason.TRUNCATED, java.util.Arrays.copyOf(good, good.length - 10));
+        assertReason(Reason.TRAILING_DATA, (text + " {}").getBytes(StandardCharsets.UTF_8));
+        assertReason(Reason.DUPLICATE_KEY, text.replaceFirst("\"version\" : 1", "\"version\" : 1, \"version\" : 2")
+            .getBytes(StandardCharsets.UTF_8));
+        assertReason(Reason.MALFORMED, text.getBytes(StandardCharsets.UTF_16));
+        assertReason(Reason.MALFORMED, ("\ufeff" + text).getBytes(StandardCharsets.UTF_8));
+        // the schema-driven reader refuses a structure the schema does not have before the nesting limit matters
+        assertReason(Reason.SCHEMA, text.replaceFirst("\"images\" : \\[", "\"images\" : [[[[[[[[[[[[[[[[[[")
+            .getBytes(StandardCharsets.UTF_8));
+        assertReason(Reason.SCHEMA, text.replaceFirst("\"version\" : 1", "\"version\" : 123456789012345678901234567890")
+            .getBytes(StandardCharsets.UTF_8));
+        assertReason(Reason.SCHEMA, text.replaceFirst("\"version\" : 1", "\"version\" : \"1\"").getBytes(StandardCharsets.UTF_8));
+        assertReason(Reason.SCHEMA, "[]".getBytes(StandardCharsets.UTF_8));
+        assertReason(Reason.TOO_LARGE, new byte[(int) PolicyLimits.DEFAULTS.maxDocumentBytes() + 1]);
+        byte[] invalidUtf8 = text.replace("\"nav\"", "\"n\u00e9v\"").getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < invalidUtf8.length; i++) {
+            if (invalidUtf8[i] == (byte) 0xc3) {
+                invalidUtf8[i + 1] = 0x28; // a lead byte without its continuation
+                break;
+            }
+        }
+        assertReason(Reason.MALFORMED, invalidUtf8);
+    }
+
+    @Test
+    void theDeepestLegalStructureFitsTheSmallestNestingLimit() throws Exception {
+        ImageRule deep = new ImageRule("nav", Fixtures.digest(1), Optional.empty(), EnforcementMode.ENFORCE, ExecWhitelist.EMPTY,
+            List.of(), List.of(), List.of(new AssociatedExecution("/etc/key", List.of(new FileDigest("/usr/bin/nav", Fixtures.hex(2))))));
+        PolicyDocument document = Fixtures.base(1, List.of(deep), List.of());
+        PolicyLimits smallest = new PolicyLimits(1 << 20, 8, 10, 10, 10, 10, 10, 10);
+        assertEquals(document, new PolicyCodec(smallest).parse(PolicyCodec.write(document)));
+        assertThrows(IllegalArgumentException.class, () -> new PolicyLimits(1 << 20, 7, 10, 10, 10, 10, 10, 10));
+    }
+
+    private void assertReason(Reason reason, byte[] payload) {
+        MalformedDocumentException e = assertThrows(MalformedDocumentException.class, () -> policies.parse(payload));
+        assertEquals(reason, e.reason(), e.getMessage());
     }
 
     private interface Edit {

@@ -234,6 +234,25 @@ class PolicyStoreTest {
     }
 
     @Test
+    @DisplayName("policy/at-rest/counters-corrupt-without-root: nothing is discarded while nothing can be verified")
+    void countersCorruptWhileNoRoot() throws Exception {
+        StoreHarness h = new StoreHarness(dir);
+        installTwoVersions(h);
+        Files.writeString(dir.resolve("policy/counters.json"), "{");
+        Files.writeString(dir.resolve("policy/counters.lkg.json"), "{");
+        TrustStore noRoot = new TrustStore(new TrustStore.Settings(dir.resolve("missing-anchor.json"), Optional.empty(),
+            dir.resolve("trust-empty"), false, 1 << 20, 16), h.clock, h.events, (a, b) -> { });
+        noRoot.load();
+        PolicyStore blind = new PolicyStore(new PolicyStore.Settings(dir.resolve("policy"), Fixtures.DEVICE, PolicyLimits.DEFAULTS, 4,
+            1 << 20), noRoot, h.clock, h.events, PolicyStore.ChangeListener.NONE);
+        blind.load("load");
+        assertTrue(blind.snapshot().isEmpty());
+        assertTrue(Files.exists(h.policyFile("base", 2, false)), "the unverifiable stream is kept for later");
+        h.restart();
+        h.assertView("{base=2} nav@" + NAV.rootfsDigest() + " media@" + MEDIA.rootfsDigest());
+    }
+
+    @Test
     @DisplayName("policy/at-rest/uncommitted-version: files of an installation that never committed are discarded")
     void uncommittedVersion() throws Exception {
         StoreHarness h = new StoreHarness(dir);
