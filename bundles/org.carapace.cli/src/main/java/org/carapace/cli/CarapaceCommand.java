@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
         org.carapace.cli.policy.TrustCommand.class,
         org.carapace.cli.policy.PolicyCommand.class,
         org.carapace.cli.image.ImageCommand.class,
+        org.carapace.cli.gate.GateCommand.class,
     })
 public final class CarapaceCommand implements Runnable {
 

@@ -21,7 +21,7 @@ import org.carapace.policy.internal.SigningKey;
 import org.carapace.api.trust.TrustedKey;
 
 /** File handling shared by the key, trust and policy commands: every failure is a CliException with its exit code. */
-final class CliFiles {
+public final class CliFiles {
 
     /** Largest file the commands read (envelopes, documents, keys). */
     static final long MAX_FILE = 64L << 20;
@@ -29,7 +29,7 @@ final class CliFiles {
     private CliFiles() {
     }
 
-    static byte[] read(Path file, String what) throws CliException {
+    public static byte[] read(Path file, String what) throws CliException {
         try {
             return AtomicFiles.read(file, MAX_FILE, what);
         } catch (NoSuchFileException e) {

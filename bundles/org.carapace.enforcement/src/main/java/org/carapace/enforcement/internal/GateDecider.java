@@ -135,7 +135,7 @@ final class GateDecider {
         Optional<Map.Entry<AllowedImage, FileManifest>> closest = closest(index, actual.manifest(), state);
         if (closest.isPresent()) {
             AllowedImage image = closest.get().getKey();
-            FileManifest expected = hasher.exclude(closest.get().getValue(), bundle.mountDestinations());
+            FileManifest expected = closest.get().getValue();
             ManifestDiff diff = hasher.diff(expected, actual.manifest());
             List<String> differences = new ArrayList<>();
             for (PathDifference difference : diff.first(settings.maxDifferences())) {
@@ -155,7 +155,7 @@ final class GateDecider {
         return d.refuse("rootfs digest " + digest + " is not allowed by the policy");
     }
 
-    /** The allowed image whose manifest shares most entries with the actual one (ties: name annotation first). */
+    /** The allowed image whose manifest is most like the actual one (Jaccard over entries; its name annotation first). */
     private Optional<Map.Entry<AllowedImage, FileManifest>> closest(Index index, FileManifest actual, ContainerState state) {
         Map<String, FileEntry> byPath = new HashMap<>();
         for (FileEntry entry : actual.entries()) {
@@ -173,7 +173,8 @@ final class GateDecider {
                     same++;
                 }
             }
-            double score = (double) same / Math.max(entries.size(), actual.entries().size());
+            // Jaccard similarity of the two entry sets: an extra or a missing entry counts against a candidate alike
+            double score = (double) same / (entries.size() + actual.entries().size() - same);
             if (wanted != null && wanted.equals(candidate.getKey().rule().name())) {
                 score += 1.0;
             }
@@ -198,7 +199,7 @@ final class GateDecider {
             if (manifest.isPresent()) {
                 FileManifest excluded = hasher.exclude(manifest.get(), exclusions);
                 allowed.putIfAbsent(excluded.rootfsDigest().toString(), image);
-                withManifests.put(image, manifest.get());
+                withManifests.put(image, excluded); // compared with the bundle as it is seen: mount points left out
             }
         }
         Map<String, String> revoked = new HashMap<>();
