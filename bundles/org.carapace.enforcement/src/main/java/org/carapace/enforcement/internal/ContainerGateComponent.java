@@ -62,6 +62,11 @@ public final class ContainerGateComponent implements ContainerGate {
 
         @AttributeDefinition(name = "Strict hashing", description = "Ignore the file digest cache: read every file.")
         boolean strict() default false;
+
+        @AttributeDefinition(name = "Links the container runtime adds",
+            description = "'PATH -> TARGET': left out of the digest where the rootfs holds exactly that symbolic link "
+                + "(podman adds /etc/mtab -> /proc/mounts to images without one).")
+        String[] runtimeLinks() default {"/etc/mtab -> /proc/mounts"};
     }
 
     private static final String SENSOR = "org.carapace.enforcement";
@@ -90,8 +95,22 @@ public final class ContainerGateComponent implements ContainerGate {
         this.manifests = new ManifestStore(directory, hasher, config.maxManifestBytes(), config.manifestCacheEntries());
         HashOptions options = HashOptions.defaults().withXattrNames(Set.of(config.xattrNames())).withStrict(config.strict());
         this.decider = new GateDecider(hasher, manifests,
-            new GateDecider.Settings(config.maxConfigBytes(), config.maxDifferences(), options, 16));
+            new GateDecider.Settings(config.maxConfigBytes(), config.maxDifferences(), options, 16,
+                runtimeLinks(config.runtimeLinks())));
         logger.info("Gate deciding with manifests in {}", directory);
+    }
+
+    static Map<String, String> runtimeLinks(String[] specs) {
+        Map<String, String> links = new LinkedHashMap<>();
+        for (String spec : specs) {
+            String[] parts = spec.split(" -> ", -1);
+            if (parts.length != 2 || !parts[0].startsWith("/") || parts[0].length() < 2 || parts[0].endsWith("/")
+                || parts[0].contains("/../") || parts[0].contains("/./") || parts[0].endsWith("/..") || parts[1].isEmpty()) {
+                throw new IllegalArgumentException("runtimeLinks: '" + spec + "' is not 'ABSOLUTE_PATH -> TARGET'");
+            }
+            links.put(parts[0], parts[1]);
+        }
+        return links;
     }
 
     @Override

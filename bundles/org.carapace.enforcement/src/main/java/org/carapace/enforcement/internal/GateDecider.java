@@ -1,6 +1,9 @@
 package org.carapace.enforcement.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,7 +46,20 @@ import org.carapace.enforcement.internal.OciBundle.BundleException;
 final class GateDecider {
 
     /** Tunables, validated by the component. */
-    record Settings(int maxConfigBytes, int maxDifferences, HashOptions hashOptions, int indexCacheEntries) {
+    /**
+     * @param runtimeLinks symbolic links a container runtime adds to every container (absolute path to exact target,
+     *                     e.g. podman's {@code /etc/mtab -> /proc/mounts}): left out of the digest when present as
+     *                     exactly that link, so an image without them still matches
+     */
+    record Settings(int maxConfigBytes, int maxDifferences, HashOptions hashOptions, int indexCacheEntries,
+                    Map<String, String> runtimeLinks) {
+        Settings {
+            runtimeLinks = Map.copyOf(runtimeLinks);
+        }
+
+        Settings(int maxConfigBytes, int maxDifferences, HashOptions hashOptions, int indexCacheEntries) {
+            this(maxConfigBytes, maxDifferences, hashOptions, indexCacheEntries, Map.of());
+        }
     }
 
     private final ImageHasher hasher;
@@ -106,10 +122,10 @@ final class GateDecider {
         if (policy.isEmpty()) {
             return d.refuse("no signed policy is installed: every image is refused");
         }
+        List<String> exclusions = exclusions(bundle);
         ImageHashResult actual;
         try {
-            actual = hasher.hash(new ImageSource.RootfsDirectory(bundle.rootfs()),
-                settings.hashOptions().withExclusions(bundle.mountDestinations()));
+            actual = hasher.hash(new ImageSource.RootfsDirectory(bundle.rootfs()), settings.hashOptions().withExclusions(exclusions));
         } catch (ImageException e) {
             return d.refuse("cannot hash the root file system: " + e.getMessage());
         } catch (RuntimeException e) {
@@ -119,7 +135,7 @@ final class GateDecider {
         d.digest = Optional.of(digest);
 
         Optional<AllowedImage> direct = policy.lookup(digest);
-        Index index = index(policy, bundle.mountDestinations());
+        Index index = index(policy, exclusions);
         AllowedImage match = direct.orElse(index.allowed().get(digest));
         if (match != null) {
             d.image = Optional.of(match.rule().name());
@@ -153,6 +169,25 @@ final class GateDecider {
         }
         d.mode = "enforce";
         return d.refuse("rootfs digest " + digest + " is not allowed by the policy");
+    }
+
+    /** The bundle's mount destinations, and the runtime's own links where they are exactly those links. */
+    private List<String> exclusions(OciBundle bundle) {
+        List<String> exclusions = new ArrayList<>(bundle.mountDestinations());
+        for (Map.Entry<String, String> link : settings.runtimeLinks().entrySet()) {
+            Path path = bundle.rootfs().resolve(link.getKey().substring(1));
+            try {
+                // the parent must be a real directory of the rootfs: a symbolic link there could point anywhere
+                if (Files.isDirectory(path.getParent(), LinkOption.NOFOLLOW_LINKS)
+                    && Files.isSymbolicLink(path)
+                    && Files.readSymbolicLink(path).toString().equals(link.getValue())) {
+                    exclusions.add(link.getKey());
+                }
+            } catch (IOException | RuntimeException e) {
+                // not that link: it stays in the digest
+            }
+        }
+        return exclusions;
     }
 
     /** The allowed image whose manifest is most like the actual one (Jaccard over entries; its name annotation first). */

@@ -282,4 +282,36 @@ class GateDeciderTest {
         assertFalse(e.getMessage().isEmpty());
     }
 
+    @Test
+    void podmansMtabLinkIsLeftOutOnlyWhenItIsExactlyThatLink() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.ENFORCE);
+        GateDecider podman = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4,
+            ContainerGateComponent.runtimeLinks(new String[] {"/etc/mtab -> /proc/mounts"})));
+        config(List.of("/proc"));
+        Path mtab = rootfs.resolve("etc/mtab");
+        Files.createSymbolicLink(mtab, Path.of("/proc/mounts"));
+        GateDecision linked = podman.decide(state(), policy);
+        assertEquals(Verdict.ALLOW, linked.verdict(), linked.reason());
+
+        Files.delete(mtab);
+        Files.createSymbolicLink(mtab, Path.of("/etc/shadow"));
+        GateDecision retargeted = podman.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, retargeted.verdict());
+        assertEquals(List.of("/etc/mtab: added (symlink)"), retargeted.differences());
+
+        Files.delete(mtab);
+        write("etc/mtab", "not a link\n", "rw-r--r--");
+        GateDecision file = podman.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, file.verdict());
+        assertEquals(List.of("/etc/mtab: added (file)"), file.differences());
+    }
+
+    @Test
+    void runtimeLinksMustBeAbsolutePathsWithATarget() {
+        for (String bad : new String[] {"etc/mtab -> /proc/mounts", "/etc/mtab", "/etc/../mtab -> x", "/ -> x", "/etc/mtab -> "}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ContainerGateComponent.runtimeLinks(new String[] {bad}), bad);
+            assertTrue(e.getMessage().contains(bad), e.getMessage());
+        }
+    }
 }
