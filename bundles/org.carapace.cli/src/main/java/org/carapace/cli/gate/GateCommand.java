@@ -56,7 +56,9 @@ public final class GateCommand {
             if (recent instanceof List<?> list) {
                 for (Object entry : list) {
                     if (entry instanceof Map<?, ?> d) {
-                        w.printf("  %-6s %-24s %-16s %s%n", d.get("verdict"), d.get("containerId"),
+                        String id = String.valueOf(d.get("containerId"));
+                        // podman's ids are 64 hex digits: their first 12, as podman ps shows them
+                        w.printf("  %-6s %-24s %-16s %s%n", d.get("verdict"), id.matches("[0-9a-f]{64}") ? id.substring(0, 12) : id,
                             d.get("image") == null ? "-" : d.get("image"), d.get("reason"));
                         if (d.get("differences") instanceof List<?> differences) {
                             differences.forEach(x -> w.printf("         differs at %s%n", x));
