@@ -66,6 +66,21 @@ public final class EventCodec {
         });
     }
 
+    /**
+     * Encodes a context map alone as compact JSON (the context data of an {@link IdsmFrame}); the values must be of
+     * the kinds {@link QualifiedEvent} accepts.
+     */
+    public static byte[] encodeContext(Map<String, Object> context) {
+        return Json.write(256, out -> {
+            out.writeStartObject();
+            for (Map.Entry<String, Object> entry : context.entrySet()) {
+                out.writeFieldName(entry.getKey());
+                writeValue(out, entry.getValue());
+            }
+            out.writeEndObject();
+        });
+    }
+
     private static void writeValue(JsonGenerator out, Object value) throws IOException {
         if (value instanceof String) {
             out.writeString((String) value);

@@ -79,8 +79,15 @@ final class EventJournal implements AutoCloseable {
      * @param lastSeq last sequence number removed
      * @param reason {@code queue-full} (dropped to stay within {@code maxBytes}) or {@code journal-damaged}
      *               (found missing or corrupt at recovery)
+     * @param runFirstSeq the first number of the run of consecutive drops this one extends (equal to
+     *                    {@code firstSeq} for a new run): every number from it to {@code lastSeq} is gone, including
+     *                    earlier drop reports of the same run that were themselves dropped
      */
-    record Drop(long firstSeq, long lastSeq, String reason) {
+    record Drop(long firstSeq, long lastSeq, String reason, long runFirstSeq) {
+        Drop(long firstSeq, long lastSeq, String reason) {
+            this(firstSeq, lastSeq, reason, firstSeq);
+        }
+
         long events() {
             return lastSeq - firstSeq + 1;
         }
@@ -135,6 +142,8 @@ final class EventJournal implements AutoCloseable {
     private boolean ackDirty;
     private long lastAckFlushNanos;
     private long droppedEvents;
+    private long dropRunFirst;
+    private long dropRunLast = -1;
     private long commits;
     private boolean closed;
     private IOException commitFailure;
@@ -277,7 +286,9 @@ final class EventJournal implements AutoCloseable {
 
     /**
      * Appends one record. {@code payloadFor} receives the sequence number the record gets and returns the bytes to
-     * journal (it runs under the journal's lock: keep it short).
+     * journal, or {@code null} to append nothing (it runs under the journal's lock: keep it short).
+     *
+     * @return the number and any drops, or {@code null} when {@code payloadFor} returned {@code null}
      *
      * @throws IOException when the record cannot be written (disk full, journal closed)
      * @throws IllegalArgumentException when the record exceeds {@code maxRecordBytes}
@@ -287,7 +298,11 @@ final class EventJournal implements AutoCloseable {
         try {
             ensureOpen();
             long seq = active.nextSeq();
-            ByteBuffer record = JournalSegment.encode(seq, wallMillis, category, payloadFor.apply(seq));
+            byte[] payload = payloadFor.apply(seq);
+            if (payload == null) {
+                return null; // the caller decided against it: the number stays unused
+            }
+            ByteBuffer record = JournalSegment.encode(seq, wallMillis, category, payload);
             int length = record.remaining() - JournalSegment.RECORD_HEADER_BYTES;
             if (length > limits.maxRecordBytes()) {
                 throw new IllegalArgumentException("event of " + length + " bytes exceeds maxRecordBytes " + limits.maxRecordBytes());
@@ -334,7 +349,11 @@ final class EventJournal implements AutoCloseable {
                 if (drops.isEmpty()) {
                     drops = new ArrayList<>();
                 }
-                drops.add(new Drop(from, oldest.lastSeq(), "queue-full"));
+                if (from != dropRunLast + 1) {
+                    dropRunFirst = from; // nothing was delivered in between: the run of drops goes on
+                }
+                dropRunLast = oldest.lastSeq();
+                drops.add(new Drop(from, oldest.lastSeq(), "queue-full", dropRunFirst));
                 droppedEvents += oldest.lastSeq() - from + 1;
             }
             ackedSeq = Math.max(ackedSeq, oldest.lastSeq());
@@ -390,10 +409,20 @@ final class EventJournal implements AutoCloseable {
             durable = durableSeq;
             long from = Math.max(fromSeq, segments.firstKey());
             Map.Entry<Long, JournalSegment> entry = segments.floorEntry(from);
-            while (entry != null && from <= durable && out.size() < maxRecords) {
+            long bytes = 0;
+            while (entry != null && from <= durable && out.size() < maxRecords && bytes < maxBytes) {
                 JournalSegment segment = entry.getValue();
                 // numbers between segments (reported lost at recovery) have no records: skip over them
-                segment.read(Math.max(from, segment.firstSeq), durable, maxRecords - out.size(), maxBytes, out);
+                long start = Math.max(from, segment.firstSeq);
+                int before = out.size();
+                segment.read(start, durable, maxRecords - out.size(), maxBytes - bytes, out);
+                for (int i = before; i < out.size(); i++) {
+                    bytes += out.get(i).payload().length;
+                }
+                long readUpTo = out.size() > before ? out.get(out.size() - 1).sequence() : start - 1;
+                if (readUpTo < Math.min(segment.lastSeq(), durable)) {
+                    break; // stopped by maxRecords or maxBytes inside this segment
+                }
                 from = segment.nextSeq();
                 entry = segments.higherEntry(entry.getKey());
             }
