@@ -333,6 +333,7 @@ class EventJournalTest {
     void secondOpenOfTheSameJournalIsRefused() throws Exception {
         Path dir = temp.resolve("j");
         try (EventJournal journal = EventJournal.open(dir, SMALL)) {
+            assertEquals(1, journal.stats().nextSeq());
             IOException e = assertThrows(IOException.class, () -> EventJournal.open(dir, SMALL));
             assertTrue(e.getMessage().contains("in use"), e.getMessage());
         }
