@@ -44,7 +44,8 @@ public final class EventFilterComponent {
             try {
                 level = Severity.valueOf(severity.trim());
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(type + ": severity '" + severity + "' is not one of INFO, LOW, MEDIUM, HIGH, CRITICAL", e);
+                throw new IllegalArgumentException(type + ": severity '" + severity
+                    + "' is not one of INFO, LOW, MEDIUM, HIGH, CRITICAL", e);
             }
         }
         return new FilterRule(eventType, reportingMode, level, everyNth, window, threshold);

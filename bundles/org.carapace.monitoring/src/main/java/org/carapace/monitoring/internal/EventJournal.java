@@ -61,7 +61,8 @@ final class EventJournal implements AutoCloseable {
                 throw new IllegalArgumentException("segmentBytes must be at least 4096, was " + segmentBytes);
             }
             if (maxBytes < 2 * segmentBytes) {
-                throw new IllegalArgumentException("maxBytes (" + maxBytes + ") must be at least twice segmentBytes (" + segmentBytes + ")");
+                throw new IllegalArgumentException("maxBytes (" + maxBytes + ") must be at least twice segmentBytes ("
+                    + segmentBytes + ")");
             }
             if (maxRecordBytes < 1024 || maxRecordBytes > segmentBytes / 2) {
                 throw new IllegalArgumentException("maxRecordBytes must be 1024 to segmentBytes/2, was " + maxRecordBytes);

@@ -240,7 +240,8 @@ final class FilterChain {
             return;
         }
         if (limitRateDropped + limitTrafficDropped > 0) {
-            summaries.add(new LimitSummary(limitRateDropped, limitTrafficDropped, new TreeMap<>(limitDroppedByType), limits.intervalMillis()));
+            summaries.add(new LimitSummary(limitRateDropped, limitTrafficDropped, new TreeMap<>(limitDroppedByType),
+                limits.intervalMillis()));
         }
         limitWindowStart = now;
         limitEvents = 0;

@@ -93,7 +93,8 @@ public final class MonitoringService implements EventHandler {
         MqttPublisher.Settings publisherSettings = publisherSettings(config, deviceId);
 
         this.key = loadKey(platform, config, logger);
-        this.journalDir = config.journalDir().isBlank() ? platform.dataDir().resolve("events") : absolute("journalDir", config.journalDir());
+        this.journalDir = config.journalDir().isBlank()
+            ? platform.dataDir().resolve("events") : absolute("journalDir", config.journalDir());
         this.journalMaxBytes = config.journalMaxBytes();
         bindJournalToDevice(journalDir, deviceId);
         this.authenticator = HmacEventKeys.authenticator(key.key());
@@ -275,7 +276,8 @@ public final class MonitoringService implements EventHandler {
         j.put("ackedSeq", stats.ackedSeq());
         j.put("sentLimit", stats.sentLimit());
         j.put("pending", stats.pending());
-        j.put("oldestPending", stats.oldestPendingWallMillis() == 0 ? null : Instant.ofEpochMilli(stats.oldestPendingWallMillis()).toString());
+        j.put("oldestPending",
+            stats.oldestPendingWallMillis() == 0 ? null : Instant.ofEpochMilli(stats.oldestPendingWallMillis()).toString());
         j.put("bytes", stats.bytes());
         j.put("maxBytes", journalMaxBytes);
         j.put("segments", stats.segments());

@@ -2,13 +2,13 @@ package org.carapace.monitoring.internal;
 
 import java.util.Map;
 
-/** The human form of {@code events.status}, shared by the Gogo command. */
-final class StatusText {
+/** The human form of {@code events.status}, shared by the Gogo command and {@code carapace events status}. */
+public final class StatusText {
 
     private StatusText() {
     }
 
-    static String render(Map<String, Object> status) {
+    public static String render(Map<String, Object> status) {
         StringBuilder text = new StringBuilder();
         Map<?, ?> journal = (Map<?, ?>) status.get("journal");
         Map<?, ?> connection = (Map<?, ?>) status.get("connection");

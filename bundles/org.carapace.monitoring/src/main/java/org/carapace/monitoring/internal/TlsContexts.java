@@ -25,9 +25,10 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * TLS for the MQTT connection from PEM files: the broker is verified against the configured CA certificates only
  * (never the JRE's default trust store), and a client certificate is presented when one is configured.
- * Hostname verification is done by Paho (endpoint identification "HTTPS", on by default).
+ * Hostname verification is done by Paho (endpoint identification "HTTPS", on by default). Also used by the
+ * {@code carapace events subscribe} back end (the CLI runs on the bundle jars' class path).
  */
-final class TlsContexts {
+public final class TlsContexts {
 
     private static final Pattern PRIVATE_KEY = Pattern.compile(
         "-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END PRIVATE KEY-----");
@@ -43,7 +44,7 @@ final class TlsContexts {
      * @param keyFile PEM PKCS#8 private key of the client certificate, or {@code null}
      * @throws IOException naming the file that could not be read or used
      */
-    static SSLSocketFactory socketFactory(Path caFile, Path certFile, Path keyFile) throws IOException {
+    public static SSLSocketFactory socketFactory(Path caFile, Path certFile, Path keyFile) throws IOException {
         if ((certFile == null) != (keyFile == null)) {
             throw new IOException("a client certificate needs both clientCertFile and clientKeyFile");
         }

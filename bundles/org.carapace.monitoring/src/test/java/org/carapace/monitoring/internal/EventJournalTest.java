@@ -206,7 +206,8 @@ class EventJournalTest {
             Path first = segmentFiles(crashed).get(0);
             long firstOfSecond = JournalSegment.firstSeqOf(segmentFiles(crashed).get(1));
             try (RandomAccessFile file = new RandomAccessFile(first.toFile(), "rw")) {
-                long where = JournalSegment.HEADER_BYTES + 3 * (JournalSegment.RECORD_HEADER_BYTES + 8 + 8 + 1 + 4 + payload(1).length) + 20;
+                long where = JournalSegment.HEADER_BYTES + 3 * (JournalSegment.RECORD_HEADER_BYTES + 8 + 8 + 1 + 4
+                    + payload(1).length) + 20;
                 file.seek(where);
                 int b = file.read();
                 file.seek(where);

@@ -89,7 +89,8 @@ class EventPipelineTest {
 
     @Test
     void securityEventBecomesAnAuthenticatedQualifiedEvent() throws Exception {
-        EventPipeline pipeline = pipeline(new FilterRule(SecurityEventType.GATE_REFUSED, ReportingMode.DETAILED, Severity.CRITICAL, 1, 0, 0));
+        EventPipeline pipeline = pipeline(new FilterRule(SecurityEventType.GATE_REFUSED, ReportingMode.DETAILED, Severity.CRITICAL,
+            1, 0, 0));
         pipeline.submit(SecurityEventType.GATE_REFUSED.topic(), properties(SecurityEventType.GATE_REFUSED, "refused web",
             Map.of("container", "web")));
         QualifiedEvent event = journalled().get(0);
@@ -118,7 +119,8 @@ class EventPipelineTest {
         context.put("list", List.of(1, 2, 3, 4, 5));
         context.put("n", 7);
         context.put("fifth", "dropped: over maxEntries");
-        pipeline.submit(SecurityEventType.EXEC_DENIED.topic(), properties(SecurityEventType.EXEC_DENIED, "x".repeat(100) + "\nforged line", context));
+        pipeline.submit(SecurityEventType.EXEC_DENIED.topic(), properties(SecurityEventType.EXEC_DENIED, "x".repeat(100)
+            + "\nforged line", context));
         QualifiedEvent event = journalled().get(0);
         assertTrue(event.truncated());
         assertEquals(64, event.message().length());
@@ -132,14 +134,16 @@ class EventPipelineTest {
     void messageControlCharactersCannotForgeLogLines() throws Exception {
         // attack: a reporter-supplied message with a newline would fake a second line in a human log
         EventPipeline pipeline = pipeline();
-        pipeline.submit(SecurityEventType.GATE_REFUSED.topic(), properties(SecurityEventType.GATE_REFUSED, "ok\nGATE_ALLOWED evil", Map.of()));
+        pipeline.submit(SecurityEventType.GATE_REFUSED.topic(), properties(SecurityEventType.GATE_REFUSED, "ok\nGATE_ALLOWED evil",
+            Map.of()));
         assertEquals("ok GATE_ALLOWED evil", journalled().get(0).message());
     }
 
     @Test
     void briefModeOmitsContext() throws Exception {
         EventPipeline pipeline = pipeline(new FilterRule(SecurityEventType.GATE_ALLOWED, ReportingMode.BRIEF, null, 1, 0, 0));
-        pipeline.submit(SecurityEventType.GATE_ALLOWED.topic(), properties(SecurityEventType.GATE_ALLOWED, "allowed", Map.of("image", "x")));
+        pipeline.submit(SecurityEventType.GATE_ALLOWED.topic(), properties(SecurityEventType.GATE_ALLOWED, "allowed", Map.of("image",
+            "x")));
         assertEquals(Map.of(), journalled().get(0).context());
     }
 
@@ -206,7 +210,8 @@ class EventPipelineTest {
         assertEquals(1L, reports.get(reports.size() - 1).context().get("firstSeq"));
         java.util.BitSet accounted = new java.util.BitSet();
         kept.forEach(e -> accounted.set((int) e.sequence()));
-        reports.forEach(e -> accounted.set((int) (long) (Long) e.context().get("firstSeq"), (int) (long) (Long) e.context().get("lastSeq") + 1));
+        reports.forEach(e -> accounted.set((int) (long) (Long) e.context().get("firstSeq"),
+            (int) (long) (Long) e.context().get("lastSeq") + 1));
         long total = journal.stats().nextSeq() - 1;
         assertEquals(total, accounted.cardinality());
         assertEquals(1, accounted.nextSetBit(0));

@@ -130,7 +130,8 @@ class FilterChainTest {
 
     @Test
     void bypassingModesSkipEveryNthAndAggregation() {
-        FilterChain chain = chain(new FilterRule(SecurityEventType.POLICY_LOAD_FAILED, ReportingMode.BRIEF_BYPASSING_FILTERS, null, 5, 1000, 0));
+        FilterChain chain = chain(new FilterRule(SecurityEventType.POLICY_LOAD_FAILED, ReportingMode.BRIEF_BYPASSING_FILTERS, null,
+            5, 1000, 0));
         for (int i = 0; i < 4; i++) {
             List<FilterChain.Forward> out = chain.accept(occurrence(SecurityEventType.POLICY_LOAD_FAILED, 1));
             assertEquals(1, out.size());
@@ -145,7 +146,8 @@ class FilterChainTest {
         FilterChain chain = new FilterChain(clock, new DeviceLimits(5, 0, 1000, true));
         int admitted = 0;
         for (int i = 0; i < 8; i++) {
-            FilterChain.Forward forward = chain.accept(occurrence(i < 6 ? SecurityEventType.GATE_ALLOWED : SecurityEventType.GATE_REFUSED, 1)).get(0);
+            SecurityEventType type = i < 6 ? SecurityEventType.GATE_ALLOWED : SecurityEventType.GATE_REFUSED;
+            FilterChain.Forward forward = chain.accept(occurrence(type, 1)).get(0);
             if (chain.admit(forward, 500)) {
                 admitted++;
             }

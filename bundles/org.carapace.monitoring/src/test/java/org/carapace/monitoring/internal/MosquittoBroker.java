@@ -10,8 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A real Mosquitto on a free port of 127.0.0.1, with the test's extra configuration lines; restartable. */
-final class MosquittoBroker implements AutoCloseable {
+/**
+ * A real Mosquitto on a free port of 127.0.0.1, with the test's extra configuration lines; restartable. Shared
+ * with the CLI's back-end tests through this module's test jar.
+ */
+public final class MosquittoBroker implements AutoCloseable {
 
     private final Path dir;
     private final int port;
@@ -26,7 +29,7 @@ final class MosquittoBroker implements AutoCloseable {
         this.config = config;
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
@@ -36,7 +39,7 @@ final class MosquittoBroker implements AutoCloseable {
      * Starts a broker. The extra lines follow the first listener; {@code {port2}} in them stands for a second free
      * port (for a second listener). Anonymous clients are allowed unless a line sets a password file.
      */
-    static MosquittoBroker start(Path dir, String... extra) throws IOException, InterruptedException {
+    public static MosquittoBroker start(Path dir, String... extra) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         int port = freePort();
         int secondPort = freePort();
@@ -61,7 +64,7 @@ final class MosquittoBroker implements AutoCloseable {
         return broker;
     }
 
-    int secondPort() {
+    public int secondPort() {
         return secondPort;
     }
 
@@ -85,21 +88,21 @@ final class MosquittoBroker implements AutoCloseable {
         throw new IOException("mosquitto did not listen on " + port + ": " + log());
     }
 
-    String log() throws IOException {
+    public String log() throws IOException {
         Path log = dir.resolve("mosquitto-" + port + ".log");
         return Files.exists(log) ? Files.readString(log) : "";
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String url(String scheme) {
+    public String url(String scheme) {
         return scheme + "://127.0.0.1:" + port;
     }
 
     /** Stops the broker (SIGTERM) and waits for it. */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
@@ -109,7 +112,7 @@ final class MosquittoBroker implements AutoCloseable {
     }
 
     /** Starts again on the same port with the same configuration. */
-    void restart() throws IOException, InterruptedException {
+    public void restart() throws IOException, InterruptedException {
         stop();
         launch();
     }

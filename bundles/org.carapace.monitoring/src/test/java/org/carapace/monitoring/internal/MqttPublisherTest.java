@@ -189,7 +189,8 @@ class MqttPublisherTest {
         MosquittoBroker broker = later(MosquittoBroker.start(temp.resolve("broker"),
             "cafile " + rogueCa, "certfile " + server[0], "keyfile " + server[1]));
         emit(1);
-        MqttPublisher publisher = publisher(broker.url("ssl"), TlsContexts.socketFactory(trusted.writeCa(pki, "trusted"), null, null), null, null);
+        MqttPublisher publisher = publisher(broker.url("ssl"), TlsContexts.socketFactory(trusted.writeCa(pki, "trusted"), null,
+            null), null, null);
         await("a refused handshake", 10_000, () -> publisher.status().get("lastError") != null);
         Thread.sleep(500);
         assertTrue(publisher.state() != MqttPublisher.State.CONNECTED);
@@ -220,7 +221,8 @@ class MqttPublisherTest {
     void usernameAndPasswordAreChecked() throws Exception {
         journalOpen();
         Path passwords = temp.resolve("passwd");
-        Process p = new ProcessBuilder("mosquitto_passwd", "-b", "-c", passwords.toString(), "vehicle", "s3cret").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("mosquitto_passwd", "-b", "-c", passwords.toString(), "vehicle",
+            "s3cret").redirectErrorStream(true).start();
         assertEquals(0, p.waitFor());
         MosquittoBroker broker = later(MosquittoBroker.start(temp.resolve("broker"), "password_file " + passwords));
         TestSubscriber back = later(new TestSubscriber(broker.url("tcp"), "vehicle", "s3cret", "carapace/v1/+/events/#"));
