@@ -40,7 +40,9 @@ final class JournalMeta implements AutoCloseable {
      *                 (one invalid slot is the expected result of a write torn by a crash, not damage)
      */
     static JournalMeta open(Path file, State[] stateOut) throws IOException {
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel channel = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+            StandardOpenOption.WRITE), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         try {
             ByteBuffer both = ByteBuffer.allocate(2 * SLOT_BYTES);
             while (both.hasRemaining() && channel.read(both, both.position()) > 0) {

@@ -56,6 +56,8 @@ public final class MonitoringService implements EventHandler {
     static final String KEY_FILE = "event-auth.key";
     /** The file in the journal directory naming the device the journal belongs to. */
     static final String DEVICE_FILE = "device";
+    private static final java.nio.file.attribute.FileAttribute<?> PRIVATE =
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
 
     private final Logger logger;
     private final String deviceId;
@@ -198,7 +200,7 @@ public final class MonitoringService implements EventHandler {
                     + deviceId + ": move it away to start a new one");
             }
         } else {
-            Files.writeString(file, deviceId + "\n", StandardCharsets.UTF_8);
+            Files.writeString(Files.createFile(file, PRIVATE), deviceId + "\n", StandardCharsets.UTF_8);
         }
     }
 

@@ -37,7 +37,7 @@ public final class MosquittoBroker implements AutoCloseable {
 
     /**
      * Starts a broker. The extra lines follow the first listener; {@code {port2}} in them stands for a second free
-     * port (for a second listener). Anonymous clients are allowed unless a line sets a password file.
+     * port (for a second listener), {@code {dir}} for the broker's directory. Anonymous clients are allowed unless a line sets a password file.
      */
     public static MosquittoBroker start(Path dir, String... extra) throws IOException, InterruptedException {
         Files.createDirectories(dir);
@@ -46,14 +46,18 @@ public final class MosquittoBroker implements AutoCloseable {
         List<String> lines = new ArrayList<>();
         lines.add("listener " + port + " 127.0.0.1");
         boolean passwords = false;
+        boolean persistence = false;
         for (String line : extra) {
             passwords |= line.startsWith("password_file");
-            lines.add(line.replace("{port2}", Integer.toString(secondPort)));
+            persistence |= line.startsWith("persistence ");
+            lines.add(line.replace("{port2}", Integer.toString(secondPort)).replace("{dir}", dir.toString()));
         }
         lines.add("allow_anonymous " + !passwords);
         // run as root, Mosquitto would switch to the "mosquitto" user, which cannot read the test's private files
         lines.add("user " + System.getProperty("user.name"));
-        lines.add("persistence false");
+        if (!persistence) {
+            lines.add("persistence false");
+        }
         lines.add("log_type error");
         lines.add("log_type warning");
         lines.add("log_type notice");
