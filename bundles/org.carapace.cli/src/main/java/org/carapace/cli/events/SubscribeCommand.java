@@ -25,15 +25,8 @@ import org.carapace.api.monitoring.SequenceTracker;
 import org.carapace.cli.CliException;
 import org.carapace.cli.Output;
 import org.carapace.monitoring.internal.TlsContexts;
-import org.eclipse.paho.client.mqttv3.IMqttActionListener;
-import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.IMqttToken;
-import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
-import org.eclipse.paho.client.mqttv3.MqttCallbackExtended;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
-import org.eclipse.paho.client.mqttv3.MqttMessage;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -153,53 +146,10 @@ final class SubscribeCommand implements Callable<Integer> {
             filters.add(MonitoringTopics.statusFilter(device));
         }
         String id = clientId != null ? clientId : "carapace-backend-" + UUID.randomUUID();
-        MqttAsyncClient client = new MqttAsyncClient(broker, id, new MemoryPersistence());
-        client.setCallback(new MqttCallbackExtended() {
-            @Override
-            public void connectComplete(boolean reconnect, String serverUri) {
-                try {
-                    client.subscribe(filters.toArray(new String[0]), filters.stream().mapToInt(f -> 1).toArray(), null,
-                        new IMqttActionListener() {
-                            @Override
-                            public void onSuccess(IMqttToken token) {
-                                note(out, err, "subscribed", Map.of("filters", filters, "broker", serverUri, "reconnect", reconnect));
-                            }
-
-                            @Override
-                            public void onFailure(IMqttToken token, Throwable failure) {
-                                note(out, err, "error", Map.of("message", "subscribing failed: " + failure));
-                            }
-                        });
-                } catch (MqttException e) {
-                    note(out, err, "error", Map.of("message", "subscribing failed: " + e));
-                }
-            }
-
-            @Override
-            public void connectionLost(Throwable cause) {
-                note(out, err, "disconnected", Map.of("message", "connection lost: " + cause + "; reconnecting"));
-            }
-
-            @Override
-            public void messageArrived(String topic, MqttMessage message) {
-                for (EventStreamChecker.Finding finding : checker.check(topic, message.getPayload())) {
-                    print(out, finding, message.isRetained());
-                }
-                if (count != null && checker.accepted() >= count) {
-                    done.countDown();
-                }
-            }
-
-            @Override
-            public void deliveryComplete(IMqttDeliveryToken token) {
-                // this client publishes nothing
-            }
-        });
         MqttConnectOptions options = new MqttConnectOptions();
         options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
         options.setCleanSession(clientId == null);
-        options.setAutomaticReconnect(true);
-        options.setMaxReconnectDelay(5_000);
+        options.setAutomaticReconnect(false);
         options.setKeepAliveInterval(30);
         options.setConnectionTimeout(10);
         options.setMaxInflight(1000);
@@ -213,24 +163,32 @@ final class SubscribeCommand implements Callable<Integer> {
             options.setSocketFactory(tls());
             options.setHttpsHostnameVerificationEnabled(true);
         }
+        Subscription subscription = new Subscription(broker, id, options, filters, (topic, message) -> {
+            for (EventStreamChecker.Finding finding : checker.check(topic, message.getPayload())) {
+                print(out, finding, message.isRetained());
+            }
+            if (count != null && checker.accepted() >= count) {
+                done.countDown();
+            }
+        }, (kind, message, reconnect) -> {
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("broker", broker);
+            fields.put("message", message);
+            fields.put("reconnect", reconnect);
+            note(out, err, kind, fields);
+        });
         Thread onInterrupt = new Thread(() -> finish(out, err, checker, tracker));
         Runtime.getRuntime().addShutdownHook(onInterrupt);
         try {
-            client.connect(options).waitForCompletion(15_000);
+            subscription.start();
         } catch (MqttException e) {
             Runtime.getRuntime().removeShutdownHook(onInterrupt);
-            client.close(true);
             throw new CliException(CliException.USAGE, "cannot connect to " + broker + ": " + e
                 + (e.getCause() == null ? "" : " (" + e.getCause() + ")"), e);
         }
         boolean reached = timeoutSeconds == null ? awaitForever(done) : done.await(timeoutSeconds, TimeUnit.SECONDS);
         Runtime.getRuntime().removeShutdownHook(onInterrupt);
-        try {
-            client.disconnect(1000).waitForCompletion(2000);
-        } catch (MqttException e) {
-            // leaving anyway
-        }
-        client.close(true);
+        subscription.close();
         finish(out, err, checker, tracker);
         boolean countMissed = count != null && !reached;
         boolean gaps = share == null && !checker.unexplainedGaps().isEmpty();
