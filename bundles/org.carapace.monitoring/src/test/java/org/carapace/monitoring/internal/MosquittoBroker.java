@@ -37,7 +37,8 @@ public final class MosquittoBroker implements AutoCloseable {
 
     /**
      * Starts a broker. The extra lines follow the first listener; {@code {port2}} in them stands for a second free
-     * port (for a second listener), {@code {dir}} for the broker's directory. Anonymous clients are allowed unless a line sets a password file.
+     * port (for a second listener), {@code {dir}} for the broker's directory. Anonymous clients are allowed unless a
+     * line sets a password file.
      */
     public static MosquittoBroker start(Path dir, String... extra) throws IOException, InterruptedException {
         Files.createDirectories(dir);

@@ -1,4 +1,4 @@
-package org.carapace.devbroker.internal;
+package org.carapace.devtools.internal;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -26,7 +26,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @Designate(ocd = EmbeddedBroker.Config.class)
 public final class EmbeddedBroker {
 
-    static final String PID = "org.carapace.devbroker";
+    static final String PID = "org.carapace.devtools.broker";
     /** The value of {@code when} that starts the broker. */
     static final String EMBEDDED = "embedded";
 

@@ -1,4 +1,4 @@
-package org.carapace.monitoring.internal;
+package org.carapace.devtools.internal;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,8 +28,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @Designate(ocd = SyntheticEventCommand.Config.class)
 public final class SyntheticEventCommand implements AdminCommand {
 
-    static final String PID = "org.carapace.monitoring.synthetic";
-    static final String SENSOR = "org.carapace.monitoring.synthetic";
+    static final String PID = "org.carapace.devtools.synthetic";
+    static final String SENSOR = "org.carapace.devtools.synthetic";
 
     @ObjectClassDefinition(name = "Carapace synthetic events",
         description = "Enables the events.emit admin command. Development profiles only.")
