@@ -27,14 +27,14 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.util.io.pem.PemObject;
 
 /** A throw-away certificate authority for TLS tests: EC P-256 keys, PEM files as Mosquitto and Carapace read them. */
-final class TestPki {
+public final class TestPki {
 
     private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
     final KeyPair caKeys;
     final X509Certificate caCert;
 
-    TestPki(String name) throws Exception {
+    public TestPki(String name) throws Exception {
         caKeys = keyPair();
         X500Name subject = new X500Name("CN=" + name);
         JcaX509v3CertificateBuilder builder = builder(subject, subject, caKeys);
@@ -60,7 +60,7 @@ final class TestPki {
     }
 
     /** Issues a leaf certificate; {@code dnsNames} and {@code ips} become its subject alternative names. */
-    Issued issue(String commonName, String[] dnsNames, String[] ips) throws Exception {
+    public Issued issue(String commonName, String[] dnsNames, String[] ips) throws Exception {
         KeyPair keys = keyPair();
         JcaX509v3CertificateBuilder builder = builder(new X500Name(caCert.getSubjectX500Principal().getName()),
             new X500Name("CN=" + commonName), keys);
@@ -80,9 +80,9 @@ final class TestPki {
     }
 
     /** A certificate and its key. */
-    record Issued(X509Certificate cert, PrivateKey key) {
+    public record Issued(X509Certificate cert, PrivateKey key) {
         /** Writes {@code <name>.crt} and {@code <name>.key} (PKCS#8, mode 0600) into {@code dir}. */
-        Path[] write(Path dir, String name) throws IOException {
+        public Path[] write(Path dir, String name) throws IOException {
             Path crt = dir.resolve(name + ".crt");
             Path key = dir.resolve(name + ".key");
             Files.writeString(crt, pem(cert));
@@ -96,7 +96,7 @@ final class TestPki {
         }
     }
 
-    Path writeCa(Path dir, String name) throws IOException {
+    public Path writeCa(Path dir, String name) throws IOException {
         Path file = dir.resolve(name + ".crt");
         Files.writeString(file, pem(caCert));
         return file;
