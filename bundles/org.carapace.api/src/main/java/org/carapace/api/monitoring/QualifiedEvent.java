@@ -65,7 +65,7 @@ public record QualifiedEvent(String deviceId, long sequence, String bootId, Inst
         if (sequence < 1) {
             throw new IllegalArgumentException("seq must be at least 1, was " + sequence);
         }
-        if (bootId == null || !BOOT_ID.matcher(bootId).matches()) {
+        if (!isBootId(bootId)) {
             throw new IllegalArgumentException("boot must match " + BOOT_ID + ", was '" + bootId + "'");
         }
         Objects.requireNonNull(time, "time");
@@ -75,7 +75,7 @@ public record QualifiedEvent(String deviceId, long sequence, String bootId, Inst
         if (eventId < 0 || eventId > MAX_EVENT_ID) {
             throw new IllegalArgumentException("id must be 0 to 0xFFFE, was " + eventId);
         }
-        if (type == null || !TYPE.matcher(type).matches()) {
+        if (!isTypeName(type)) {
             throw new IllegalArgumentException("type must match " + TYPE + ", was '" + type + "'");
         }
         if (!MonitoringTopics.isName(category)) {
@@ -95,6 +95,33 @@ public record QualifiedEvent(String deviceId, long sequence, String bootId, Inst
             throw new IllegalArgumentException("idsm frame (event " + idsm.eventId() + ", count " + idsm.count()
                 + ") does not match the event (" + eventId + ", " + count + ")");
         }
+    }
+
+    // hand-written equivalents of BOOT_ID and TYPE: validation runs for every event
+    private static boolean isBootId(String value) {
+        if (value == null || value.isEmpty() || value.length() > 64) {
+            return false;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isTypeName(String value) {
+        if (value == null || value.isEmpty() || value.length() > 64 || value.charAt(0) < 'A' || value.charAt(0) > 'Z') {
+            return false;
+        }
+        for (int i = 1; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A copy with another count (aggregation); the IdsM frame, if any, is rebuilt with the new count. */

@@ -18,6 +18,8 @@ import org.carapace.api.monitoring.QualifiedEvent;
  */
 record ContextBounds(int maxMessageChars, int maxEntries, int maxValueChars, int maxListElements) {
 
+    private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("[\\p{Cntrl}&&[^\\t]]");
+
     ContextBounds {
         check("maxMessageChars", maxMessageChars, QualifiedEvent.MAX_MESSAGE_CHARS);
         check("maxContextEntries", maxEntries, QualifiedEvent.MAX_CONTEXT_ENTRIES);
@@ -37,7 +39,10 @@ record ContextBounds(int maxMessageChars, int maxEntries, int maxValueChars, int
 
     Bounded<String> message(Object raw) {
         String text = raw == null ? "" : String.valueOf(raw);
-        text = text.replaceAll("[\\p{Cntrl}&&[^\\t]]", " ");
+        // control characters (a newline above all) would let a reporter forge extra lines in human logs
+        if (CONTROL.matcher(text).find()) {
+            text = CONTROL.matcher(text).replaceAll(" ");
+        }
         return text.length() > maxMessageChars ? new Bounded<>(text.substring(0, maxMessageChars), true) : new Bounded<>(text, false);
     }
 

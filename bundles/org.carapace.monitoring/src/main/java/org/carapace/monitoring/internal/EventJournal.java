@@ -29,13 +29,16 @@ import java.util.function.LongFunction;
  *   <li><b>Durable before visible.</b> {@link #append} writes the record into the page cache and returns; the
  *       commit thread then calls {@code fdatasync} for everything written so far (group commit: one flush covers every
  *       record appended while the previous flush ran). {@link #read} hands out only records whose flush completed,
- *       so nothing leaves the device that a crash or power loss could take back. {@link #awaitDurable} waits for it.</li>
+ *       so nothing leaves the device that a crash or power loss could take back. {@link #awaitDurable} waits for it.
+ *       Numbering and building the payload happen outside the state lock, so readers and the commit thread do not
+ *       wait for appends.</li>
  *   <li><b>Sequence numbers are gap-free and never reused.</b> The journal assigns them. After a crash, recovery
  *       keeps the longest valid prefix of each segment (length bounds, CRC-32C, consecutive numbers) and cuts the rest;
  *       records cut there were never flushed, hence never sent, so their numbers are unseen and are assigned again.
- *       The position file also records {@code sentLimit}, written and flushed before any record above it is handed
- *       out: if damage ever removed records that may have been sent, numbering resumes above {@code sentLimit} and
- *       the lost range is reported, so no number is ever seen twice with different content.</li>
+ *       The position file also records {@code sentLimit}: the commit thread raises it (written and flushed) over what
+ *       it just made durable before any of that is handed out. If damage ever removed records that may have been
+ *       sent, numbering resumes above {@code sentLimit} and the lost range is reported, so no number is ever seen
+ *       twice with different content.</li>
  *   <li><b>Bounded.</b> When a record would exceed {@code maxBytes}, whole segments are dropped oldest first, even
  *       unacknowledged ones; each drop is reported to the caller (who journals an {@code EVENTS_DROPPED} event).</li>
  *   <li><b>At-least-once delivery in order.</b> Records are read in sequence order from the oldest unacknowledged
@@ -133,12 +136,15 @@ final class EventJournal implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Thread committer;
+    /** Serialises appends: numbering and payload building happen outside {@link #lock}. */
+    private final Object appendLock = new Object();
 
     // guarded by lock
     private JournalSegment active;
     private long totalBytes;
     private long writtenSeq;
     private long durableSeq;
+    private long publishableSeq;
     private long ackedSeq;
     private boolean ackDirty;
     private long lastAckFlushNanos;
@@ -265,11 +271,12 @@ final class EventJournal implements AutoCloseable {
         writtenSeq = next - 1;
         durableSeq = next - 1;
         ackedSeq = Math.min(Math.max(acked, segments.firstKey() - 1), next - 1);
-        if (ackedSeq != position.acked()) {
+        if (ackedSeq != position.acked() || next - 1 > position.sentLimit()) {
             synchronized (meta) {
-                writeMeta(ackedSeq, 0);
+                writeMeta(ackedSeq, next - 1);
             }
         }
+        publishableSeq = next - 1;
         deleteAcknowledgedSegments(ackedSeq);
         return new Recovery(cut, bad, List.copyOf(lost), position.damaged());
     }
@@ -296,10 +303,17 @@ final class EventJournal implements AutoCloseable {
      * @throws IllegalArgumentException when the record exceeds {@code maxRecordBytes}
      */
     Appended append(long wallMillis, String category, LongFunction<byte[]> payloadFor) throws IOException {
-        lock.lock();
-        try {
-            ensureOpen();
-            long seq = active.nextSeq();
+        synchronized (appendLock) {
+            long seq;
+            lock.lock();
+            try {
+                ensureOpen();
+                seq = active.nextSeq(); // stable until this append: only appends (serialised here) advance it
+            } finally {
+                lock.unlock();
+            }
+            // building the payload (encoding, MAC) does not hold the state lock: the publisher and the commit
+            // thread keep going meanwhile
             byte[] payload = payloadFor.apply(seq);
             if (payload == null) {
                 return null; // the caller decided against it: the number stays unused
@@ -309,17 +323,21 @@ final class EventJournal implements AutoCloseable {
             if (length > limits.maxRecordBytes()) {
                 throw new IllegalArgumentException("event of " + length + " bytes exceeds maxRecordBytes " + limits.maxRecordBytes());
             }
-            if (!active.isEmpty() && active.size() + record.remaining() > limits.segmentBytes()) {
-                roll();
+            lock.lock();
+            try {
+                ensureOpen();
+                if (!active.isEmpty() && active.size() + record.remaining() > limits.segmentBytes()) {
+                    roll();
+                }
+                List<Drop> drops = makeRoom(record.remaining());
+                active.append(record);
+                totalBytes += record.limit();
+                writtenSeq = seq;
+                changed.signalAll();
+                return new Appended(seq, drops);
+            } finally {
+                lock.unlock();
             }
-            List<Drop> drops = makeRoom(record.remaining());
-            active.append(record);
-            totalBytes += record.limit();
-            writtenSeq = seq;
-            changed.signalAll();
-            return new Appended(seq, drops);
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -393,36 +411,51 @@ final class EventJournal implements AutoCloseable {
         }
     }
 
-    /** Waits until a durable record above {@code afterSeq} exists (or the journal closes); answers whether one does. */
+    /**
+     * Waits until a record above {@code afterSeq} may be handed out (durable, and covered by the sent limit on disk)
+     * or the journal closes; answers whether one may.
+     */
     boolean awaitRecords(long afterSeq, long timeoutMillis) throws InterruptedException {
-        return awaitDurable(afterSeq + 1, timeoutMillis);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        lock.lock();
+        try {
+            while (publishableSeq <= afterSeq && !closed) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                changed.awaitNanos(left);
+            }
+            return publishableSeq > afterSeq;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
-     * Reads durable records in order from {@code fromSeq} (or from the oldest still kept, if that was dropped).
-     * Before returning records above the persisted {@code sentLimit}, raises it on disk.
+     * Reads records in order from {@code fromSeq} (or from the oldest still kept, if that was dropped), up to the last
+     * one that may be handed out: durable, and at or below the sent limit already on disk.
      */
     List<JournalRecord> read(long fromSeq, int maxRecords, long maxBytes) throws IOException {
         List<JournalRecord> out = new ArrayList<>();
-        long durable;
         lock.lock();
         try {
             ensureOpen();
-            durable = durableSeq;
+            long upTo = publishableSeq;
             long from = Math.max(fromSeq, segments.firstKey());
             Map.Entry<Long, JournalSegment> entry = segments.floorEntry(from);
             long bytes = 0;
-            while (entry != null && from <= durable && out.size() < maxRecords && bytes < maxBytes) {
+            while (entry != null && from <= upTo && out.size() < maxRecords && bytes < maxBytes) {
                 JournalSegment segment = entry.getValue();
                 // numbers between segments (reported lost at recovery) have no records: skip over them
                 long start = Math.max(from, segment.firstSeq);
                 int before = out.size();
-                segment.read(start, durable, maxRecords - out.size(), maxBytes - bytes, out);
+                segment.read(start, upTo, maxRecords - out.size(), maxBytes - bytes, out);
                 for (int i = before; i < out.size(); i++) {
                     bytes += out.get(i).payload().length;
                 }
                 long readUpTo = out.size() > before ? out.get(out.size() - 1).sequence() : start - 1;
-                if (readUpTo < Math.min(segment.lastSeq(), durable)) {
+                if (readUpTo < Math.min(segment.lastSeq(), upTo)) {
                     break; // stopped by maxRecords or maxBytes inside this segment
                 }
                 from = segment.nextSeq();
@@ -430,14 +463,6 @@ final class EventJournal implements AutoCloseable {
             }
         } finally {
             lock.unlock();
-        }
-        if (!out.isEmpty()) {
-            long last = out.get(out.size() - 1).sequence();
-            synchronized (meta) {
-                if (last > metaSentLimit) {
-                    writeMeta(metaAcked, durable);
-                }
-            }
         }
         return out;
     }
@@ -456,7 +481,7 @@ final class EventJournal implements AutoCloseable {
     void acknowledge(long seq) {
         lock.lock();
         try {
-            if (seq > ackedSeq && seq <= durableSeq) {
+            if (seq > ackedSeq && seq <= publishableSeq) {
                 ackedSeq = seq;
                 ackDirty = true;
                 changed.signalAll();
@@ -504,13 +529,13 @@ final class EventJournal implements AutoCloseable {
             long ackToFlush = -1;
             lock.lock();
             try {
-                while (!closed && writtenSeq == durableSeq && !ackFlushDue()) {
+                while (!closed && writtenSeq == durableSeq && publishableSeq == durableSeq && !ackFlushDue()) {
                     long waitNanos = ackDirty
                         ? lastAckFlushNanos + TimeUnit.MILLISECONDS.toNanos(limits.ackFlushMillis()) - System.nanoTime()
                         : TimeUnit.SECONDS.toNanos(1);
                     changed.awaitNanos(Math.max(waitNanos, 1));
                 }
-                if (closed && writtenSeq == durableSeq && !ackDirty) {
+                if (closed && writtenSeq == durableSeq && publishableSeq == durableSeq && !ackDirty) {
                     return;
                 }
                 target = writtenSeq;
@@ -534,6 +559,7 @@ final class EventJournal implements AutoCloseable {
                         // rolled (and flushed) or dropped meanwhile: nothing left to flush in this file
                     }
                 }
+                long durable;
                 lock.lock();
                 try {
                     if (target > durableSeq) {
@@ -541,19 +567,28 @@ final class EventJournal implements AutoCloseable {
                         commits++;
                         changed.signalAll();
                     }
+                    durable = durableSeq;
                 } finally {
                     lock.unlock();
                 }
-                if (ackToFlush >= 0) {
-                    synchronized (meta) {
-                        writeMeta(ackToFlush, 0);
+                // raise the sent limit on disk over everything durable before any of it is handed out; the same
+                // write carries an acknowledged position that is due
+                synchronized (meta) {
+                    if (durable > metaSentLimit || ackToFlush >= 0) {
+                        writeMeta(Math.max(ackToFlush, 0), durable);
                     }
-                    lock.lock();
-                    try {
+                }
+                lock.lock();
+                try {
+                    if (durable > publishableSeq) {
+                        publishableSeq = durable;
+                        changed.signalAll();
+                    }
+                    if (ackToFlush >= 0) {
                         deleteAcknowledgedSegments(ackToFlush);
-                    } finally {
-                        lock.unlock();
                     }
+                } finally {
+                    lock.unlock();
                 }
             } catch (IOException e) {
                 lock.lock();

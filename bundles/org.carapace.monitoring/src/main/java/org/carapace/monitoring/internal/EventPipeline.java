@@ -16,6 +16,7 @@ import org.carapace.api.events.SecurityEvent;
 import org.carapace.api.events.SecurityEventType;
 import org.carapace.api.monitoring.EventAuthenticator;
 import org.carapace.api.monitoring.EventCodec;
+import org.carapace.api.monitoring.EventEnvelope;
 import org.carapace.api.monitoring.IdsmFrame;
 import org.carapace.api.monitoring.QualifiedEvent;
 
@@ -30,6 +31,14 @@ final class EventPipeline {
 
     /** The sensor name of events monitoring reports about itself. */
     static final String SENSOR = "org.carapace.monitoring";
+
+    private static final Map<SecurityEventType, String> TOPICS = new java.util.EnumMap<>(SecurityEventType.class);
+
+    static {
+        for (SecurityEventType type : SecurityEventType.values()) {
+            TOPICS.put(type, type.topic());
+        }
+    }
 
     private final String deviceId;
     private final String bootId;
@@ -129,7 +138,7 @@ final class EventPipeline {
             return null;
         }
         Object id = properties.get(SecurityEvent.PROP_EVENT_ID);
-        if (!type.topic().equals(topic) || (id != null && !(id instanceof Integer && (Integer) id == type.id()))) {
+        if (!TOPICS.get(type).equals(topic) || (id != null && !(id instanceof Integer && (Integer) id == type.id()))) {
             return null;
         }
         Object sensorValue = properties.get(SecurityEvent.PROP_SENSOR);
@@ -209,8 +218,8 @@ final class EventPipeline {
         Occurrence o = forward.occurrence();
         try {
             EventJournal.Appended appended = journal.append(o.time().toEpochMilli(), o.type().category(), seq -> {
-                byte[] wire = authenticator.seal(EventCodec.PAYLOAD_TYPE, EventCodec.encode(build(forward, seq))).toJson();
-                return applyLimits && !filters.admit(forward, wire.length) ? null : wire;
+                EventEnvelope envelope = authenticator.seal(EventCodec.PAYLOAD_TYPE, EventCodec.encode(build(forward, seq)));
+                return applyLimits && !filters.admit(forward, SealedEvent.wireLength(envelope)) ? null : SealedEvent.encode(envelope);
             });
             if (appended != null) {
                 filters.countForwarded(o.type());

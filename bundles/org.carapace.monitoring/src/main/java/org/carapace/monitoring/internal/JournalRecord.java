@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * One event as the journal keeps it: its sequence number, the wall-clock time it was journalled, the category that
- * names its MQTT topic, and the exact bytes to publish (the authenticated envelope).
+ * names its MQTT topic, and the authenticated event (a {@link SealedEvent}).
  */
 record JournalRecord(long sequence, long wallMillis, String category, byte[] payload) {
 

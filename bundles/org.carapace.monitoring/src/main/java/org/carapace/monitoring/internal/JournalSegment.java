@@ -43,6 +43,8 @@ final class JournalSegment implements AutoCloseable {
     private long size;
     private long nextSeq;
     private long[] index = new long[16];
+    /** Reused by {@link #read}: the journal reads under its lock, one thread at a time. */
+    private Reader reader;
 
     private JournalSegment(Path path, long firstSeq, FileChannel channel, long size) {
         this.path = path;
@@ -238,7 +240,11 @@ final class JournalSegment implements AutoCloseable {
         int slot = (int) ((fromSeq - firstSeq) / INDEX_STRIDE);
         long seq = firstSeq + (long) slot * INDEX_STRIDE;
         long offset = index[slot];
-        Reader reader = new Reader(channel, size);
+        if (reader == null) {
+            reader = new Reader(channel, size);
+        } else {
+            reader.limit = size; // append-only: what the buffer already holds is still valid
+        }
         long bytes = 0;
         int added = 0;
         while (seq <= last && added < maxRecords && (added == 0 || bytes < maxBytes)) {
@@ -276,7 +282,7 @@ final class JournalSegment implements AutoCloseable {
     /** Chunked positional reads over a segment file. */
     private static final class Reader {
         private final FileChannel channel;
-        private final long limit;
+        private long limit;
         private ByteBuffer buffer = ByteBuffer.allocate(0);
         private long bufferStart;
 
@@ -291,9 +297,10 @@ final class JournalSegment implements AutoCloseable {
                 return null;
             }
             if (offset < bufferStart || offset + n > bufferStart + buffer.limit()) {
-                int capacity = Math.max(READ_CHUNK, n);
+                // at most what is left in the file: reading near the tail must not allocate (and zero) a full chunk
+                int capacity = (int) Math.max(Math.min(READ_CHUNK, limit - offset), n);
                 if (buffer.capacity() < capacity) {
-                    buffer = ByteBuffer.allocate(capacity);
+                    buffer = ByteBuffer.allocate(Math.max(capacity, Math.min(READ_CHUNK, buffer.capacity() * 2)));
                 }
                 buffer.clear();
                 buffer.limit((int) Math.min(buffer.capacity(), limit - offset));

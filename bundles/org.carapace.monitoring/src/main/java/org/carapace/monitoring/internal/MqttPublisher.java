@@ -111,6 +111,8 @@ final class MqttPublisher implements AutoCloseable {
     private volatile String lastError;
     private volatile int inflightCount;
     private volatile boolean lost;
+    /** Set while the publisher thread waits for acknowledgements: only then does an acknowledgement wake it. */
+    private volatile boolean waiting;
     private MqttAsyncClient client;
 
     MqttPublisher(Settings settings, EventJournal journal, String bootId, Clock wallClock, Consumer<String> info,
@@ -263,8 +265,10 @@ final class MqttPublisher implements AutoCloseable {
             @Override
             public void onSuccess(IMqttToken token) {
                 ((Inflight) token.getUserContext()).acked = true;
-                synchronized (signal) {
-                    signal.notifyAll();
+                if (waiting) {
+                    synchronized (signal) {
+                        signal.notifyAll();
+                    }
                 }
             }
 
@@ -280,11 +284,14 @@ final class MqttPublisher implements AutoCloseable {
             while (running && !lost && client.isConnected()) {
                 releaseAcknowledged(inflight);
                 int room = settings.maxInflight() - inflight.size();
-                if (room <= 0) {
+                // read in batches: with messages in flight, wait until a useful number of acknowledgements freed room
+                if (room <= 0 || (!inflight.isEmpty() && room < Math.min(settings.batchRecords(), settings.maxInflight() / 4))) {
                     synchronized (signal) {
+                        waiting = true;
                         if (!inflight.peekFirst().acked && !lost && running) {
-                            signal.wait(50);
+                            signal.wait(20);
                         }
+                        waiting = false;
                     }
                     continue;
                 }
@@ -296,7 +303,7 @@ final class MqttPublisher implements AutoCloseable {
                 for (JournalRecord record : batch) {
                     Inflight entry = new Inflight(record.sequence());
                     inflight.addLast(entry);
-                    client.publish(topic(record.category()), record.payload(), 1, false, entry, acked);
+                    client.publish(topic(record.category()), SealedEvent.decode(record.payload()).toJson(), 1, false, entry, acked);
                     published++;
                     cursor = record.sequence() + 1;
                 }
