@@ -1,12 +1,13 @@
 package org.carapace.api.monitoring;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.IOException;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,33 +38,115 @@ public final class EventCodec {
 
     /** Encodes the event as compact UTF-8 JSON. */
     public static byte[] encode(QualifiedEvent event) {
-        return Json.write(512, out -> {
-            out.writeStartObject();
-            out.writeNumberField("v", QualifiedEvent.MODEL_VERSION);
-            out.writeStringField("device", event.deviceId());
-            out.writeNumberField("seq", event.sequence());
-            out.writeStringField("boot", event.bootId());
-            out.writeStringField("time", event.time().toString());
-            out.writeNumberField("mono", event.monotonicNanos());
-            out.writeNumberField("id", event.eventId());
-            out.writeStringField("type", event.type());
-            out.writeStringField("category", event.category());
-            out.writeStringField("sensor", event.sensor());
-            out.writeStringField("severity", event.severity().name());
-            out.writeNumberField("count", event.count());
-            out.writeStringField("message", event.message());
-            out.writeObjectFieldStart("context");
-            for (Map.Entry<String, Object> entry : event.context().entrySet()) {
-                out.writeFieldName(entry.getKey());
-                writeValue(out, entry.getValue());
+        // written by hand (the schema is fixed): a general JSON generator per event was a large share of the cost of
+        // reporting one; strings go through Jackson's JSON string escaper
+        Out out = new Out(512);
+        out.raw("{\"v\":").number(QualifiedEvent.MODEL_VERSION);
+        out.raw(",\"device\":").string(event.deviceId());
+        out.raw(",\"seq\":").number(event.sequence());
+        out.raw(",\"boot\":").string(event.bootId());
+        out.raw(",\"time\":").string(event.time().toString());
+        out.raw(",\"mono\":").number(event.monotonicNanos());
+        out.raw(",\"id\":").number(event.eventId());
+        out.raw(",\"type\":").string(event.type());
+        out.raw(",\"category\":").string(event.category());
+        out.raw(",\"sensor\":").string(event.sensor());
+        out.raw(",\"severity\":").string(event.severity().name());
+        out.raw(",\"count\":").number(event.count());
+        out.raw(",\"message\":").string(event.message());
+        out.raw(",\"context\":");
+        writeContext(out, event.context());
+        out.raw(",\"truncated\":").raw(event.truncated() ? "true" : "false");
+        if (event.idsm() != null) {
+            out.raw(",\"idsm\":\"").raw(Base64.getEncoder().encode(event.idsm().encode())).raw("\"");
+        }
+        out.raw("}");
+        return out.toByteArray();
+    }
+
+    private static void writeContext(Out out, Map<String, Object> context) {
+        out.raw("{");
+        boolean first = true;
+        for (Map.Entry<String, Object> entry : context.entrySet()) {
+            if (!first) {
+                out.raw(",");
             }
-            out.writeEndObject();
-            out.writeBooleanField("truncated", event.truncated());
-            if (event.idsm() != null) {
-                out.writeStringField("idsm", Base64.getEncoder().encodeToString(event.idsm().encode()));
+            first = false;
+            out.string(entry.getKey()).raw(":");
+            writeValue(out, entry.getValue());
+        }
+        out.raw("}");
+    }
+
+    private static void writeValue(Out out, Object value) {
+        if (value instanceof String) {
+            out.string((String) value);
+        } else if (value instanceof Long) {
+            out.number((Long) value);
+        } else if (value instanceof Double) {
+            out.raw(Double.toString((Double) value)); // finite by construction; Java's form is valid JSON
+        } else if (value instanceof Boolean) {
+            out.raw(((Boolean) value) ? "true" : "false");
+        } else {
+            out.raw("[");
+            boolean first = true;
+            for (Object element : (List<?>) value) {
+                if (!first) {
+                    out.raw(",");
+                }
+                first = false;
+                writeValue(out, element);
             }
-            out.writeEndObject();
-        });
+            out.raw("]");
+        }
+    }
+
+    /** A growable UTF-8 byte buffer. */
+    private static final class Out {
+        private byte[] bytes;
+        private int size;
+
+        Out(int capacity) {
+            bytes = new byte[capacity];
+        }
+
+        Out raw(String ascii) {
+            ensure(ascii.length());
+            for (int i = 0; i < ascii.length(); i++) {
+                bytes[size++] = (byte) ascii.charAt(i);
+            }
+            return this;
+        }
+
+        Out raw(byte[] data) {
+            ensure(data.length);
+            System.arraycopy(data, 0, bytes, size, data.length);
+            size += data.length;
+            return this;
+        }
+
+        Out number(long value) {
+            return raw(Long.toString(value));
+        }
+
+        Out string(String value) {
+            ensure(2);
+            bytes[size++] = '"';
+            raw(JsonStringEncoder.getInstance().quoteAsUTF8(value));
+            ensure(1);
+            bytes[size++] = '"';
+            return this;
+        }
+
+        private void ensure(int more) {
+            if (size + more > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+            }
+        }
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(bytes, size);
+        }
     }
 
     /**
@@ -71,32 +154,9 @@ public final class EventCodec {
      * the kinds {@link QualifiedEvent} accepts.
      */
     public static byte[] encodeContext(Map<String, Object> context) {
-        return Json.write(256, out -> {
-            out.writeStartObject();
-            for (Map.Entry<String, Object> entry : context.entrySet()) {
-                out.writeFieldName(entry.getKey());
-                writeValue(out, entry.getValue());
-            }
-            out.writeEndObject();
-        });
-    }
-
-    private static void writeValue(JsonGenerator out, Object value) throws IOException {
-        if (value instanceof String) {
-            out.writeString((String) value);
-        } else if (value instanceof Long) {
-            out.writeNumber((Long) value);
-        } else if (value instanceof Double) {
-            out.writeNumber((Double) value);
-        } else if (value instanceof Boolean) {
-            out.writeBoolean((Boolean) value);
-        } else {
-            out.writeStartArray();
-            for (Object element : (List<?>) value) {
-                writeValue(out, element);
-            }
-            out.writeEndArray();
-        }
+        Out out = new Out(256);
+        writeContext(out, context);
+        return out.toByteArray();
     }
 
     /**

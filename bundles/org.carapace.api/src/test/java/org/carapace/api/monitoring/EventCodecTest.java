@@ -54,6 +54,20 @@ class EventCodecTest {
     }
 
     @Test
+    void awkwardStringsSurviveTheRoundTrip() throws MalformedEventException {
+        QualifiedEvent ok = sample(1);
+        String awkward = "quote \" backslash \\ slash / tab \t nul \u0000 bell \u0007 \u00e9 \u4e2d \ud83d\ude97 \u2028";
+        QualifiedEvent event = new QualifiedEvent(ok.deviceId(), 1, ok.bootId(), ok.time(), 0, 1, "T", "gate", awkward, Severity.LOW, 1,
+            awkward, Map.of(awkward, List.of(awkward, -1L, 1.5e-300, true)), false, null);
+        byte[] json = EventCodec.encode(event);
+        assertEquals(event, EventCodec.decode(json));
+        // strict JSON: no raw control characters in the output
+        for (byte b : json) {
+            assertTrue(b < 0 || b >= 0x20, "raw control byte " + b);
+        }
+    }
+
+    @Test
     void unknownMembersAreIgnoredForForwardCompatibility() throws MalformedEventException {
         String json = new String(EventCodec.encode(sample(3)), StandardCharsets.UTF_8);
         String extended = json.substring(0, json.length() - 1) + ",\"later\":{\"nested\":[1,2]}}";
