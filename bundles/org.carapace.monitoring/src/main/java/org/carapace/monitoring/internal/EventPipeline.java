@@ -52,6 +52,8 @@ final class EventPipeline {
     private final Consumer<String> warnings;
     private final AtomicLong malformed = new AtomicLong();
     private volatile String lastError;
+    private long lastWarningNanos;
+    private long suppressedWarnings;
 
     EventPipeline(String deviceId, String bootId, EventJournal journal, EventAuthenticator authenticator,
                   FilterChain filters, ContextBounds bounds, IdsmSettings idsm, Clock wallClock,
@@ -229,8 +231,25 @@ final class EventPipeline {
             filters.countError(o.type());
             String message = "could not journal a " + o.type() + " event: " + e;
             lastError = message;
-            warnings.accept(message);
+            warn(message);
         }
+    }
+
+    /** Logs at most one warning per 10 s (a full disk fails every event); the errors are counted regardless. */
+    private void warn(String message) {
+        long now = monotonicNanos.getAsLong();
+        synchronized (this) {
+            if (lastWarningNanos != 0 && now - lastWarningNanos < 10_000_000_000L) {
+                suppressedWarnings++;
+                return;
+            }
+            if (suppressedWarnings > 0) {
+                message += " (" + suppressedWarnings + " similar warnings suppressed)";
+            }
+            lastWarningNanos = now;
+            suppressedWarnings = 0;
+        }
+        warnings.accept(message);
     }
 
     QualifiedEvent build(FilterChain.Forward forward, long seq) {

@@ -208,6 +208,10 @@ final class MqttPublisher implements AutoCloseable {
                 forward();
             } catch (MqttException | IOException e) {
                 lastError = describe(e);
+            } catch (RuntimeException e) {
+                // a bug must not end forwarding for good: report it, back off, try again
+                lastError = "unexpected: " + e;
+                warn.accept("MQTT publisher failed unexpectedly: " + e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
