@@ -114,6 +114,8 @@ final class MqttPublisher implements AutoCloseable {
     /** Set while the publisher thread waits for acknowledgements: only then does an acknowledgement wake it. */
     private volatile boolean waiting;
     private MqttAsyncClient client;
+    private long failures;
+    private long lastWarningNanos;
 
     MqttPublisher(Settings settings, EventJournal journal, String bootId, Clock wallClock, Consumer<String> info,
                   Consumer<String> warn) {
@@ -202,6 +204,7 @@ final class MqttPublisher implements AutoCloseable {
             try {
                 connect();
                 connects++;
+                failures = 0;
                 backoff = settings.reconnectMinMillis();
                 setState(State.CONNECTED);
                 info.accept("Connected to MQTT broker " + settings.brokerUrl() + " as " + settings.clientId());
@@ -221,7 +224,14 @@ final class MqttPublisher implements AutoCloseable {
             }
             disconnectQuietly();
             setState(State.BACKING_OFF);
-            warn.accept("MQTT broker " + settings.brokerUrl() + " unavailable (" + lastError + "); retrying in " + backoff + " ms");
+            failures++;
+            // one warning when an outage starts, then one a minute: a long outage must not flood the log
+            long now = System.nanoTime();
+            if (failures == 1 || now - lastWarningNanos >= 60_000_000_000L) {
+                warn.accept("MQTT broker " + settings.brokerUrl() + " unavailable (" + lastError + "); " + failures
+                    + " attempt(s) failed, retrying in " + backoff + " ms; events are kept in the journal");
+                lastWarningNanos = now;
+            }
             if (!sleep(backoff)) {
                 break;
             }
@@ -234,7 +244,8 @@ final class MqttPublisher implements AutoCloseable {
     }
 
     private static String describe(Exception e) {
-        return e instanceof MqttException m && m.getCause() != null ? m + " (" + m.getCause() + ")" : e.toString();
+        // Paho's MqttException already names its cause
+        return e.toString();
     }
 
     private void connect() throws MqttException {
