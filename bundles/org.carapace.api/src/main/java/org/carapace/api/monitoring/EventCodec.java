@@ -130,9 +130,20 @@ public final class EventCodec {
         }
 
         Out string(String value) {
-            ensure(2);
+            int length = value.length();
+            ensure(length + 2);
+            int start = size;
             bytes[size++] = '"';
-            raw(JsonStringEncoder.getInstance().quoteAsUTF8(value));
+            for (int i = 0; i < length; i++) {
+                char c = value.charAt(i);
+                if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+                    // anything beyond plain printable ASCII: let Jackson's escaper do it all (RFC 8259 §7)
+                    size = start + 1;
+                    raw(JsonStringEncoder.getInstance().quoteAsUTF8(value));
+                    break;
+                }
+                bytes[size++] = (byte) c;
+            }
             ensure(1);
             bytes[size++] = '"';
             return this;

@@ -18,7 +18,7 @@ import org.carapace.api.monitoring.QualifiedEvent;
  */
 record ContextBounds(int maxMessageChars, int maxEntries, int maxValueChars, int maxListElements) {
 
-    private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("[\\p{Cntrl}&&[^\\t]]");
+    private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("[\\x00-\\x08\\x0A-\\x1F\\x7F-\\x9F]");
 
     ContextBounds {
         check("maxMessageChars", maxMessageChars, QualifiedEvent.MAX_MESSAGE_CHARS);
@@ -40,10 +40,20 @@ record ContextBounds(int maxMessageChars, int maxEntries, int maxValueChars, int
     Bounded<String> message(Object raw) {
         String text = raw == null ? "" : String.valueOf(raw);
         // control characters (a newline above all) would let a reporter forge extra lines in human logs
-        if (CONTROL.matcher(text).find()) {
+        if (hasControl(text)) {
             text = CONTROL.matcher(text).replaceAll(" ");
         }
         return text.length() > maxMessageChars ? new Bounded<>(text.substring(0, maxMessageChars), true) : new Bounded<>(text, false);
+    }
+
+    private static boolean hasControl(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 && c != '\t' || c >= 0x7F && c <= 0x9F) { // C0 (but tab), DEL, C1 as in CONTROL
+                return true;
+            }
+        }
+        return false;
     }
 
     Bounded<Map<String, Object>> context(Object raw) {

@@ -135,7 +135,15 @@ final class FilterChain {
 
     synchronized FilterRule ruleFor(SecurityEventType type) {
         FilterRule rule = rules.get(type);
-        return rule != null ? rule : FilterRule.defaultFor(type);
+        return rule != null ? rule : DEFAULTS.get(type);
+    }
+
+    private static final Map<SecurityEventType, FilterRule> DEFAULTS = new EnumMap<>(SecurityEventType.class);
+
+    static {
+        for (SecurityEventType type : SecurityEventType.values()) {
+            DEFAULTS.put(type, FilterRule.defaultFor(type));
+        }
     }
 
     /** Runs the per-type filters; answers what to forward now (an earlier window may close as a side effect). */

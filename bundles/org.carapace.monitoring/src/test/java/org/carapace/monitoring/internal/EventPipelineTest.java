@@ -136,9 +136,9 @@ class EventPipelineTest {
     void messageControlCharactersCannotForgeLogLines() throws Exception {
         // attack: a reporter-supplied message with a newline would fake a second line in a human log
         EventPipeline pipeline = pipeline();
-        pipeline.submit(SecurityEventType.GATE_REFUSED.topic(), properties(SecurityEventType.GATE_REFUSED, "ok\nGATE_ALLOWED evil",
-            Map.of()));
-        assertEquals("ok GATE_ALLOWED evil", journalled().get(0).message());
+        pipeline.submit(SecurityEventType.GATE_REFUSED.topic(),
+            properties(SecurityEventType.GATE_REFUSED, "ok\nGATE_ALLOWED evil\r\u009b2J\tend", Map.of()));
+        assertEquals("ok GATE_ALLOWED evil  2J\tend", journalled().get(0).message());
     }
 
     @Test
