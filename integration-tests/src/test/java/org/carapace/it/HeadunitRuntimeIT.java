@@ -105,9 +105,24 @@ public class HeadunitRuntimeIT {
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(platform.runDir())));
     }
 
+    /** The admin server is an immediate component that may still be activating when the first test runs. */
+    static Path adminSocket() throws IOException {
+        Path socket = RUN.resolve("admin.sock");
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!Files.exists(socket) && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted waiting for " + socket, e);
+            }
+        }
+        return socket;
+    }
+
     @Test
     public void adminSocketIsPrivateAndAnswersStatus() throws IOException {
-        Path socket = RUN.resolve("admin.sock");
+        Path socket = adminSocket();
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
         String answer = exchange(socket, "{\"command\":\"status\"}\n");
         assertTrue(answer, answer.startsWith("{\"ok\":true"));
@@ -117,7 +132,7 @@ public class HeadunitRuntimeIT {
 
     @Test
     public void adminSocketAnswersGarbageWithAnErrorAndKeepsServing() throws IOException {
-        Path socket = RUN.resolve("admin.sock");
+        Path socket = adminSocket();
         String garbage = exchange(socket, "{not json\n");
         assertTrue(garbage, garbage.contains("\"ok\":false") && garbage.contains("BAD_REQUEST"));
         String unknown = exchange(socket, "{\"command\":\"no-such\"}\n");

@@ -140,9 +140,11 @@ class MqttPublisherTest {
     @Test
     void brokerOutageLosesNothingAndDeliversInOrder() throws Exception {
         journalOpen();
-        MosquittoBroker broker = later(MosquittoBroker.start(temp.resolve("broker")));
+        // the back end's session (subscription and queued events) survives the broker restart, as in production;
+        // otherwise events the publisher sends before the test re-subscribes would never reach the test
+        MosquittoBroker broker = later(MosquittoBroker.start(temp.resolve("broker"), "persistence true", "persistence_location {dir}/"));
         MqttPublisher publisher = publisher(broker.url("tcp"), null, null, null);
-        TestSubscriber first = new TestSubscriber(broker.url("tcp"), null, null, "carapace/v1/+/events/#");
+        TestSubscriber first = TestSubscriber.persistent(broker.url("tcp"), "back-end", "carapace/v1/+/events/#");
         emit(50);
         assertEquals(range(1, 50), distinctInOrder(first.events(key.verifier(), DEVICE, 50, 20_000)));
         await("acknowledged", 10_000, () -> acked() == 50);
@@ -153,7 +155,7 @@ class MqttPublisherTest {
         emit(200); // produced while the broker is down: journalled, not lost
         assertEquals(50, acked());
         broker.restart();
-        TestSubscriber second = later(new TestSubscriber(broker.url("tcp"), null, null, "carapace/v1/+/events/#"));
+        TestSubscriber second = later(TestSubscriber.persistent(broker.url("tcp"), "back-end", "carapace/v1/+/events/#"));
         List<QualifiedEvent> events = second.events(key.verifier(), DEVICE, 200, 30_000);
         assertEquals(range(51, 250), distinctInOrder(events));
         await("acknowledged after the outage", 10_000, () -> acked() == 250);

@@ -28,9 +28,18 @@ final class TestSubscriber implements AutoCloseable {
     private final MqttClient client;
 
     TestSubscriber(String url, String username, String password, String... filters) throws Exception {
-        client = new MqttClient(url, "test-subscriber-" + System.nanoTime(), new MemoryPersistence());
+        this(url, null, username, password, List.of(filters));
+    }
+
+    /** A persistent session under {@code clientId}: the broker keeps QoS 1 messages while this subscriber is away. */
+    static TestSubscriber persistent(String url, String clientId, String... filters) throws Exception {
+        return new TestSubscriber(url, clientId, null, null, List.of(filters));
+    }
+
+    private TestSubscriber(String url, String clientId, String username, String password, List<String> filters) throws Exception {
+        client = new MqttClient(url, clientId != null ? clientId : "test-subscriber-" + System.nanoTime(), new MemoryPersistence());
         MqttConnectOptions options = new MqttConnectOptions();
-        options.setCleanSession(true);
+        options.setCleanSession(clientId == null);
         options.setMaxInflight(10_000);
         if (username != null) {
             options.setUserName(username);
