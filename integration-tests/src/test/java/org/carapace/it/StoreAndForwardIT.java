@@ -92,11 +92,12 @@ public class StoreAndForwardIT {
 
     private Running startRuntime(Path data, Path run, Path log) throws Exception {
         Path home = RuntimeBundles.home();
-        List<String> command = List.of(home.resolve("bin/carapace-runtime").toString(), "--profile", "dev",
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/carapace-runtime").toString(), "--profile", "dev",
             "--data-dir", data.toString(), "--run-dir", run.toString(), "--device-id", DEVICE,
             "--set", "monitoring.broker=" + broker.url("tcp"),
             // this test floods on purpose: the device-wide limits are for vehicles, not for this check
-            "--set", "monitoring.rateLimitEvents=0", "--set", "monitoring.trafficLimitBytes=0");
+            "--set", "monitoring.rateLimitEvents=0", "--set", "monitoring.trafficLimitBytes=0"));
+        command.addAll(RuntimeBundles.devPortArguments());
         Running runtime = new Running(command, log);
         await("the runtime's ready line (" + log + ")", 60_000, () -> runtime.printed("Carapace runtime ready")
             || runtime.printed("NOT ready") || !runtime.process.isAlive());

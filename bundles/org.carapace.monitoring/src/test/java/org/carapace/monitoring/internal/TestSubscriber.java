@@ -10,6 +10,8 @@ import org.carapace.api.monitoring.EventCodec;
 import org.carapace.api.monitoring.EventEnvelope;
 import org.carapace.api.monitoring.EventVerifier;
 import org.carapace.api.monitoring.QualifiedEvent;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
@@ -45,9 +47,25 @@ final class TestSubscriber implements AutoCloseable {
             options.setUserName(username);
             options.setPassword(password.toCharArray());
         }
+        // one callback set before connecting: a persistent session's queued messages arrive right after CONNACK,
+        // before any per-subscription listener could be registered (Paho would acknowledge and drop them)
+        client.setCallback(new MqttCallback() {
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+                messages.add(new Received(topic, message.getPayload(), message.isRetained()));
+            }
+
+            @Override
+            public void connectionLost(Throwable cause) {
+            }
+
+            @Override
+            public void deliveryComplete(IMqttDeliveryToken token) {
+            }
+        });
         client.connect(options);
         for (String filter : filters) {
-            client.subscribe(filter, 1, (topic, message) -> messages.add(new Received(topic, message.getPayload(), message.isRetained())));
+            client.subscribe(filter, 1); // synchronous: returns after the SUBACK
         }
     }
 
