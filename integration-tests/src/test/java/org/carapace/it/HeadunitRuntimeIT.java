@@ -120,19 +120,40 @@ public class HeadunitRuntimeIT {
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(platform.runDir())));
     }
 
-    @Test
-    public void adminSocketIsPrivateAndAnswersStatus() throws IOException {
+    /** The admin server is an immediate component that may still be activating when the first test runs. */
+    static Path adminSocket() throws IOException {
         Path socket = RUN.resolve("admin.sock");
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!Files.exists(socket) && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted waiting for " + socket, e);
+            }
+        }
+        return socket;
+    }
+
+    @Test
+    public void adminSocketIsPrivateAndAnswersStatus() throws IOException, InterruptedException {
+        Path socket = adminSocket();
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
         String answer = exchange(socket, "{\"command\":\"status\"}\n");
         assertTrue(answer, answer.startsWith("{\"ok\":true"));
         assertTrue(answer, answer.contains("\"deviceId\":\"it-vehicle-7\""));
+        // the admin socket opens while SCR may still be wiring later bundles' components: healthy within 30 s
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!answer.contains("\"healthy\":true") && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            answer = exchange(socket, "{\"command\":\"status\"}\n");
+        }
         assertTrue(answer, answer.contains("\"healthy\":true"));
     }
 
     @Test
     public void adminSocketAnswersGarbageWithAnErrorAndKeepsServing() throws IOException {
-        Path socket = RUN.resolve("admin.sock");
+        Path socket = adminSocket();
         String garbage = exchange(socket, "{not json\n");
         assertTrue(garbage, garbage.contains("\"ok\":false") && garbage.contains("BAD_REQUEST"));
         String unknown = exchange(socket, "{\"command\":\"no-such\"}\n");

@@ -78,9 +78,11 @@ public class PolicyRuntimeIT {
 
     static void startRuntime() throws Exception {
         Path log = WORK.resolve("runtime-" + (++starts) + ".log");
-        runtime = new ProcessBuilder(RuntimeBundles.home().resolve("bin/carapace-runtime").toString(), "--profile", "dev",
-            "--data-dir", DATA.toString(), "--run-dir", RUN.toString(), "--device-id", DEVICE,
-            "--set", "policy.maxEnvelopeBytes=" + ENVELOPE_LIMIT)
+        List<String> command = new ArrayList<>(List.of(RuntimeBundles.home().resolve("bin/carapace-runtime").toString(),
+            "--profile", "dev", "--data-dir", DATA.toString(), "--run-dir", RUN.toString(), "--device-id", DEVICE,
+            "--set", "policy.maxEnvelopeBytes=" + ENVELOPE_LIMIT));
+        command.addAll(RuntimeBundles.devPortArguments());
+        runtime = new ProcessBuilder(command)
             .redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {

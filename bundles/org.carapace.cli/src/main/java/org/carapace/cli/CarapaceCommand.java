@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
         org.carapace.cli.policy.PolicyCommand.class,
         org.carapace.cli.image.ImageCommand.class,
         org.carapace.cli.gate.GateCommand.class,
+        org.carapace.cli.events.EventsCommand.class,
     })
 public final class CarapaceCommand implements Runnable {
 
