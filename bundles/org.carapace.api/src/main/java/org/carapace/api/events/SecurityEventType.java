@@ -21,6 +21,10 @@ public enum SecurityEventType {
     // images at rest
     IMAGE_TAMPERED(0x8010, "image", Severity.HIGH),
     IMAGE_SCAN_COMPLETED(0x8011, "image", Severity.INFO),
+    /** A stored image that no policy in force allows (at-rest scan). */
+    IMAGE_UNKNOWN(0x8012, "image", Severity.MEDIUM),
+    /** A stored image the policy revokes (at-rest scan). */
+    IMAGE_REVOKED(0x8013, "image", Severity.HIGH),
     // policy store and trust anchors
     POLICY_INSTALLED(0x8020, "policy", Severity.INFO),
     POLICY_REJECTED(0x8021, "policy", Severity.HIGH),

@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "image", mixinStandardHelpOptions = true,
     description = {"Canonical digests of container images as stored on the device (docs/rootfs-digest.md).",
         "SOURCE: oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF], dir:ROOTFS, bundle:OCI_BUNDLE_DIR."},
-    subcommands = {ImageDigestCommand.class, ImageVerifyCommand.class, ImageDiffCommand.class})
+    subcommands = {ImageDigestCommand.class, ImageVerifyCommand.class, ImageDiffCommand.class, ImageScanCommand.class})
 public final class ImageCommand implements Runnable {
 
     @Spec
@@ -17,6 +17,6 @@ public final class ImageCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a command: digest, verify or diff; see 'carapace image --help'");
+        throw new ParameterException(spec.commandLine(), "Missing a command: digest, verify, diff or scan; see 'carapace image --help'");
     }
 }

@@ -476,6 +476,39 @@ public final class PolicyCommand implements Runnable {
         }
     }
 
+    /** A signed policy verified as a device would verify it. */
+    public record Verified(PolicyDocument document, VerifiedPayload payload) {
+    }
+
+    /**
+     * Verifies a signed policy file against a trust root (signatures, schema, expiry at {@code when}, device binding
+     * when {@code device} is given): {@code policy verify}, also used by {@code image scan}.
+     *
+     * @throws CliException exit 1 when the policy is refused, 2 when the file cannot be read
+     */
+    public static Verified verified(Path file, TrustVerifier verifier, Instant when, String device) throws CliException {
+        try {
+            Envelope envelope = TrustCommand.ENVELOPES.parse(CliFiles.read(file, "signed policy"));
+            PolicyKind kind = PolicyKind.fromPayloadType(envelope.payloadType()).orElseThrow(() -> new WrongPayloadTypeException(
+                PolicyKind.BASE.payloadType() + " or " + PolicyKind.ADDITIONAL.payloadType(), envelope.payloadType()));
+            VerifiedPayload verified = verifier.verify(envelope, kind.role(), kind.payloadType(), when);
+            PolicyDocument document = CODEC.parse(verified.payload());
+            if (document.kind() != kind) {
+                throw CliException.checkFailed("refused (SCHEMA): the document's kind is " + document.kind()
+                    + " but its payload type is for " + kind);
+            }
+            if (document.expiredAt(when)) {
+                throw new ExpiredException("policy " + document.label(), document.expires().orElseThrow(), when);
+            }
+            if (device != null && !document.boundTo(device)) {
+                throw new WrongDeviceException(device, document.deviceIds());
+            }
+            return new Verified(document, verified);
+        } catch (TrustException e) {
+            throw CliFiles.refused(e);
+        }
+    }
+
     /** {@code carapace policy verify}. */
     @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Verify a signed policy as a device would: signatures against the root's role threshold, the schema,",
@@ -503,27 +536,9 @@ public final class PolicyCommand implements Runnable {
         public Integer call() throws CliException {
             TrustVerifier verifier = TrustCommand.readRoot(root);
             Instant when = at == null ? Instant.now() : CliFiles.time(at, Instant.now());
-            PolicyDocument document;
-            VerifiedPayload verified;
-            try {
-                Envelope envelope = TrustCommand.ENVELOPES.parse(CliFiles.read(file, "signed policy"));
-                PolicyKind kind = PolicyKind.fromPayloadType(envelope.payloadType()).orElseThrow(() -> new WrongPayloadTypeException(
-                    PolicyKind.BASE.payloadType() + " or " + PolicyKind.ADDITIONAL.payloadType(), envelope.payloadType()));
-                verified = verifier.verify(envelope, kind.role(), kind.payloadType(), when);
-                document = CODEC.parse(verified.payload());
-                if (document.kind() != kind) {
-                    throw CliException.checkFailed("refused (SCHEMA): the document's kind is " + document.kind()
-                        + " but its payload type is for " + kind);
-                }
-                if (document.expiredAt(when)) {
-                    throw new ExpiredException("policy " + document.label(), document.expires().orElseThrow(), when);
-                }
-                if (device != null && !document.boundTo(device)) {
-                    throw new WrongDeviceException(device, document.deviceIds());
-                }
-            } catch (TrustException e) {
-                throw CliFiles.refused(e);
-            }
+            Verified result0 = verified(file, verifier, when, device);
+            PolicyDocument document = result0.document();
+            VerifiedPayload verified = result0.payload();
             Map<String, Object> result = describe(document);
             result.put("verified", true);
             result.put("role", document.kind().role().id());

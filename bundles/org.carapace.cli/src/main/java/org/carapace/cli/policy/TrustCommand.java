@@ -53,7 +53,7 @@ public final class TrustCommand implements Runnable {
     static final RootCodec ROOTS = new RootCodec(CliFiles.MAX_FILE);
 
     /** Reads a signed root file and checks that it meets its own root threshold. */
-    static TrustVerifier readRoot(Path file) throws CliException {
+    public static TrustVerifier readRoot(Path file) throws CliException {
         try {
             return TrustVerifier.bootstrap(ENVELOPES.parse(CliFiles.read(file, "root")), ROOTS);
         } catch (TrustException e) {

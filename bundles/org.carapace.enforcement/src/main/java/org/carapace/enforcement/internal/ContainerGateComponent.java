@@ -130,6 +130,15 @@ public final class ContainerGateComponent implements ContainerGate {
         return manifests.add(json);
     }
 
+    /** The stored manifest of this rootfs digest, for the at-rest scan; IOException when it is tampered with. */
+    java.util.Optional<org.carapace.api.image.FileManifest> storedManifest(String rootfsDigest) throws IOException {
+        try {
+            return manifests.get(rootfsDigest);
+        } catch (ManifestStore.TamperedManifestException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
     /** What the status command shows. */
     Map<String, Object> status() throws IOException {
         Map<String, Object> status = new LinkedHashMap<>();
