@@ -31,6 +31,18 @@ if [ -z "$mirror" ]; then
                       if ($(n + 1) == suite) { print $n; exit } }')
 fi
 [ -n "$mirror" ] || { echo "imagehash-prepare: no apt source for $suite found" >&2; exit 2; }
+# debootstrap can leave the target's /proc (or /sys) mounted, e.g. when its own umount fails inside a container:
+# copying or removing the tree then walks the host's /proc
+unmount_under() {
+    awk -v t="$1/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+        umount "$m" || umount -l "$m"
+    done
+    if awk -v t="$1/" 'index($2, t) == 1 { found = 1 } END { exit !found }' /proc/mounts; then
+        echo "imagehash-prepare: file systems still mounted under $1" >&2
+        exit 2
+    fi
+}
+unmount_under "$cache"
 rm -rf "$cache"
 mkdir -p "$cache"
 echo "imagehash-prepare: debootstrap --variant=minbase $suite (mirror from apt configuration) ..." >&2
@@ -38,6 +50,7 @@ debootstrap --variant=minbase "$suite" "$cache/debootstrap" "$mirror" >"$cache/d
     tail -n 20 "$cache/debootstrap.log" >&2
     exit 2
 }
+unmount_under "$cache/debootstrap"
 umask 022
 umoci init --layout "$cache/oci"
 umoci new --image "$cache/oci:minbase"
