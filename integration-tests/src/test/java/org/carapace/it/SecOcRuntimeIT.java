@@ -139,6 +139,8 @@ public class SecOcRuntimeIT {
             "bindPort", portB, "peerAddress", "127.0.0.1", "peerPort", portA));
         listen("it-ecu-b");
         SecuredEndpoint a = service(SecuredEndpoint.class, "(endpoint.name=it-ecu-a)");
+        // the receiving endpoint must be bound (activated) before anything is sent: UDP keeps nothing for it
+        service(SecuredEndpoint.class, "(endpoint.name=it-ecu-b)");
         SecuredChannel channelA = service(SecuredChannel.class, "(secoc.name=it-ecu-a)");
         SecuredChannel channelB = service(SecuredChannel.class, "(secoc.name=it-ecu-b)");
         assertEquals(0x0310, ((Number) context.getServiceReferences(SecuredChannel.class, "(secoc.name=it-ecu-b)").iterator().next()
