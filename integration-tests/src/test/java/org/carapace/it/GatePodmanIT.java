@@ -42,7 +42,7 @@ public class GatePodmanIT {
             + h.f("hooks") + " --socket " + h.run.resolve("gate.sock"));
         // a runc bundle with a large file: hashing it cold takes long enough to kill the runtime in the middle
         h.sh("umoci unpack --image oci:it big >/dev/null && truncate -s 3G big/rootfs/opt/data/blob");
-        bigDigest = h.ok("image", "digest", "--json", "bundle:" + h.f("big")).json().get("rootfsDigest").textValue();
+        bigDigest = h.ok("image", "digest", "--json", "--as-run", "bundle:" + h.f("big")).json().get("rootfsDigest").textValue();
         h.provisionKeys();
         h.startRuntime();
         h.okRuntime("trust", "install", h.f("root.json"));

@@ -49,7 +49,7 @@ public class GateRuncIT {
         // two variants of the image, each whitelisted by the digest of its bundle (mount points left out)
         bundle("audited", "echo audited > rootfs/etc/variant");
         auditDigest = bundleDigest("audited");
-        h.ok("image", "digest", "--manifest", h.f("audited-manifest.json"), "bundle:" + h.f("audited"));
+        h.ok("image", "digest", "--as-run", "--manifest", h.f("audited-manifest.json"), "bundle:" + h.f("audited"));
         bundle("revoked", "echo revoked > rootfs/etc/variant");
         revokedDigest = bundleDigest("revoked");
         JsonNode manifest = GateHarness.JSON.readTree(Files.readString(Path.of(h.f("manifest.json"))));
@@ -99,7 +99,7 @@ public class GateRuncIT {
 
     static String bundleDigest(String name) {
         try {
-            return h.ok("image", "digest", "--json", "bundle:" + h.f(name)).json().get("rootfsDigest").textValue();
+            return h.ok("image", "digest", "--json", "--as-run", "bundle:" + h.f(name)).json().get("rootfsDigest").textValue();
         } catch (java.io.IOException e) {
             throw new AssertionError(e);
         }

@@ -29,8 +29,7 @@ import picocli.CommandLine.Option;
 public final class ImageCli {
 
     @Option(names = "--exclude", paramLabel = "PATH",
-        description = "Leave PATH and everything below it out of the digest (repeatable). A bundle: source excludes its "
-            + "mount destinations by itself.")
+        description = "Leave PATH and everything below it out of the digest (repeatable).")
     List<String> exclusions = new ArrayList<>();
 
     @Option(names = "--xattr", paramLabel = "NAME",

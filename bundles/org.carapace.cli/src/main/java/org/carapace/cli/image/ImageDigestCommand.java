@@ -13,6 +13,7 @@ import org.carapace.api.image.HashOptions;
 import org.carapace.api.image.HashProgress;
 import org.carapace.api.image.ImageException;
 import org.carapace.api.image.ImageHashResult;
+import org.carapace.api.image.ImageSource;
 import org.carapace.cli.CliException;
 import org.carapace.cli.Output;
 import org.carapace.cli.RuntimeConnection;
@@ -57,6 +58,10 @@ final class ImageDigestCommand implements Callable<Integer> {
     @Option(names = "--strict", description = "With --runtime: ignore the runtime's file digest cache and read every file.")
     boolean strict;
 
+    @Option(names = "--as-run", description = {"With a bundle: source, leave out the bundle's mount destinations, as the",
+        "container gate does: the digest of what a container sees of the image (without it: the image as stored)."})
+    boolean asRun;
+
     @Option(names = "--runtime", description = "Ask the running runtime to compute it (its image service, with its warm cache).")
     boolean useRuntime;
 
@@ -65,6 +70,18 @@ final class ImageDigestCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         HashOptions options = image.options();
+        if (asRun) {
+            if (!(ImageCli.source(source) instanceof ImageSource.RuntimeBundle bundle)) {
+                throw CliException.usage("--as-run needs a bundle: source");
+            }
+            try (ImageHashEngine engine = image.engine()) {
+                java.util.List<String> exclusions = new java.util.ArrayList<>(options.exclusions());
+                exclusions.addAll(engine.runtimeBundle(bundle.directory()).mountDestinations());
+                options = options.withExclusions(exclusions);
+            } catch (ImageException e) {
+                throw ImageCli.failure(e);
+            }
+        }
         if (useRuntime) {
             Map<String, Object> arguments = new LinkedHashMap<>();
             arguments.put("source", ImageCli.absolute(ImageCli.source(source)).spec());

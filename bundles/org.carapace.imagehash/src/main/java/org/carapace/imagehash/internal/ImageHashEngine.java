@@ -114,11 +114,10 @@ public final class ImageHashEngine implements ImageHasher, AutoCloseable {
             return hashDirectory(source.spec(), dir.directory(), options.exclusions(), options, progress, start);
         }
         if (source instanceof ImageSource.RuntimeBundle bundle) {
-            RuntimeBundleConfig config = runtimeBundle(bundle.directory());
-            List<String> exclusions = new ArrayList<>(options.exclusions());
-            exclusions.addAll(config.mountDestinations());
-            return hashDirectory(source.spec(), config.rootfs(), new HashOptions(exclusions, options.xattrNames(),
-                options.strict(), options.platform()).exclusions(), options, progress, start);
+            // the root file system as stored; what a container sees of it leaves out the mount destinations, which a
+            // caller asks for with exclusions (runtimeBundle(...).mountDestinations(), as the container gate does)
+            return hashDirectory(source.spec(), runtimeBundle(bundle.directory()).rootfs(), options.exclusions(), options,
+                progress, start);
         }
         return hashLayered(source, options, progress, start);
     }
@@ -140,10 +139,11 @@ public final class ImageHashEngine implements ImageHasher, AutoCloseable {
     }
 
     /** What a runtime bundle's config.json says about its root file system (runtime-spec config.md "Root", "Mounts"). */
-    record RuntimeBundleConfig(Path rootfs, List<String> mountDestinations) {
+    public record RuntimeBundleConfig(Path rootfs, List<String> mountDestinations) {
     }
 
-    RuntimeBundleConfig runtimeBundle(Path bundle) throws ImageException {
+    /** Reads a runtime bundle's config.json: where its root file system is and where things are mounted over it. */
+    public RuntimeBundleConfig runtimeBundle(Path bundle) throws ImageException {
         Path configFile = bundle.resolve("config.json");
         String location = configFile.toString();
         byte[] data;
