@@ -1,0 +1,198 @@
+package org.carapace.protection.internal;
+
+import com.sun.jna.Memory;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.protection.ProtectionMode;
+
+/**
+ * Answers one container's fanotify permission events. The kernel holds the accessing process until it gets an
+ * answer, so this loop never blocks on anything but {@code poll}: verdicts come from the container's cache in
+ * memory; a file the cache does not know goes to the {@link ContentWorker} (which answers within its deadline)
+ * and the loop moves on to the next event.
+ *
+ * <p>Per event: one {@code statx} of the event's fd (device, inode, change time), a map lookup, one
+ * {@code write} of the answer, an optional ignore mark, one {@code close}. Processes outside the container's mount
+ * namespace (the host reaching in through {@code /proc/<pid>/root}, the runtime itself) are always allowed.
+ */
+final class Responder implements Runnable {
+
+    private static final int BUFFER = 64 * 1024;
+    private static final int POLL_MILLIS = 200;
+
+    private final ProtectedContainer c;
+    private final ContentWorker worker;
+    private final ProcessProbe probe;
+    private final EventReporter reporter;
+    private final int ownPid;
+
+    Responder(ProtectedContainer c, ContentWorker worker, ProcessProbe probe, EventReporter reporter, int ownPid) {
+        this.c = c;
+        this.worker = worker;
+        this.probe = probe;
+        this.reporter = reporter;
+        this.ownPid = ownPid;
+    }
+
+    @Override
+    public void run() {
+        Memory buf = new Memory(BUFFER);
+        Memory pollFd = new Memory(8);
+        Memory answer = new Memory(8);
+        Memory stat = new Memory(Linux.STATX_SIZE);
+        int fd = c.groupFd;
+        while (!c.stopping) {
+            c.heartbeatNanos = System.nanoTime();
+            pollFd.setInt(0, fd);
+            pollFd.setShort(4, (short) Linux.POLLIN);
+            pollFd.setShort(6, (short) 0);
+            if (Linux.poll(pollFd, 1, POLL_MILLIS) <= 0) {
+                continue;
+            }
+            long n = Linux.read(fd, buf, BUFFER);
+            long start = System.nanoTime();
+            if (n <= 0) {
+                continue;
+            }
+            for (long off = 0; off + Linux.FAN_EVENT_METADATA_LEN <= n;) {
+                int len = buf.getInt(off);
+                if (len < Linux.FAN_EVENT_METADATA_LEN) {
+                    break;
+                }
+                long mask = buf.getLong(off + 8);
+                int eventFd = buf.getInt(off + 16);
+                int pid = buf.getInt(off + 20);
+                off += len;
+                try {
+                    handle(eventFd, pid, mask, start, answer, stat);
+                } catch (RuntimeException | Error e) {
+                    // the kernel must get an answer whatever went wrong here
+                    respondSafely(eventFd, c.mode() == ProtectionMode.AUDIT, answer);
+                    Linux.close(eventFd);
+                    if (e instanceof Error) {
+                        throw (Error) e;
+                    }
+                }
+            }
+        }
+    }
+
+    private void handle(int eventFd, int pid, long mask, long start, Memory answer, Memory stat) {
+        c.events.incrementAndGet();
+        if (eventFd == Linux.FAN_NOFD) {
+            reporter.reportNow(SecurityEventType.PROTECTION_DEGRADED, "fanotify queue overflow in container " + c.id,
+                Map.of("containerId", c.id, "reason", "queue-overflow"));
+            return;
+        }
+        if ((mask & (Linux.FAN_OPEN_PERM | Linux.FAN_OPEN_EXEC_PERM)) == 0) {
+            Linux.close(eventFd);
+            return;
+        }
+        if (pid == ownPid) {
+            // Carapace itself (the whitelist walk, a hash worker reopening an executable): never ask ourselves
+            respond(eventFd, true, answer, start);
+            Linux.close(eventFd);
+            return;
+        }
+        if (Linux.statx(eventFd, "", Linux.AT_EMPTY_PATH, Linux.STATX_BASIC_STATS, stat) != 0) {
+            respond(eventFd, c.mode() == ProtectionMode.AUDIT, answer, start);
+            Linux.close(eventFd);
+            return;
+        }
+        int mode = Linux.statxMode(stat);
+        if (!Linux.isRegular(mode)) {
+            // devices, FIFOs, sockets: never executed as programs; nothing in them is image content
+            respond(eventFd, true, answer, start);
+            addIgnoreMark(eventFd, Decider.OPEN);
+            Linux.close(eventFd);
+            return;
+        }
+        FileKey key = new FileKey(Linux.statxDev(stat), Linux.statxIno(stat), Linux.statxCtimeSec(stat),
+            Linux.statxCtimeNsec(stat));
+        FileFacts facts = c.facts.get(key);
+        boolean exec = (mask & Linux.FAN_OPEN_EXEC_PERM) != 0;
+        if (facts == null || (exec && facts.digest().isEmpty())) {
+            c.cacheMisses.incrementAndGet();
+            worker.submit(c, eventFd, pid, mask, key, Linux.statxSize(stat), start);
+            return;
+        }
+        finish(c, Decider.decide(c, mask, key, facts, pid, probe), eventFd, pid, facts, start, answer, probe, reporter,
+            false);
+        Linux.close(eventFd);
+    }
+
+    /**
+     * Applies a verdict: a violation by a process outside the container is allowed; the answer is written, the
+     * latency recorded, an ignore mark added, the violation reported. Shared with the content worker, which calls it
+     * with {@code locked} under the container's fd lock.
+     */
+    static void finish(ProtectedContainer c, Verdict verdict, int eventFd, int pid, FileFacts facts, long start,
+                       Memory answer, ProcessProbe probe, EventReporter reporter, boolean locked) {
+        boolean allow = verdict.allow();
+        if (verdict.violation() != null && probe.mountNamespace(pid) != c.mountNamespace) {
+            allow = true;
+            verdict = Verdict.ALLOW;
+        }
+        if (!writeAnswer(c, eventFd, allow, answer)) {
+            return;
+        }
+        c.latency.recordNanos(System.nanoTime() - start);
+        if (verdict.violation() != null) {
+            (allow ? c.audited : c.denied).incrementAndGet();
+            reporter.report(report(c, verdict, allow, pid, probe.fdPath(eventFd), probe.executablePath(pid),
+                facts == null ? null : facts.digest().orElse(null)));
+        } else if (verdict.ignoreMask() != 0 && c.groupFd >= 0) {
+            Linux.fanotify_mark(c.groupFd, Linux.FAN_MARK_ADD | Linux.FAN_MARK_IGNORED_MASK | Linux.FAN_MARK_EVICTABLE,
+                verdict.ignoreMask(), eventFd, null);
+        }
+    }
+
+    static EventReporter.Report report(ProtectedContainer c, Verdict verdict, boolean allowed, int pid, String path,
+                                       String executable, String digest) {
+        Map<String, Object> context = new LinkedHashMap<>();
+        context.put("containerId", c.id);
+        c.image.ifPresent(i -> context.put("image", i));
+        context.put("mode", c.mode().name().toLowerCase(java.util.Locale.ROOT));
+        context.put("rule", verdict.rule());
+        context.put("violation", verdict.violation().name());
+        context.put("pid", pid);
+        context.put("executable", executable);
+        context.put("path", path);
+        if (digest != null) {
+            context.put("digest", digest);
+        }
+        context.put("reason", verdict.reason());
+        context.put("verdict", allowed ? "allowed" : "denied");
+        String message = (allowed ? "audit: would deny " : "denied ") + verdict.rule() + " in container " + c.id + ": "
+            + path + " by " + executable + " (pid " + pid + "): " + verdict.reason();
+        return new EventReporter.Report(allowed ? SecurityEventType.PROTECTION_AUDIT : verdict.violation(), c.id,
+            message, context);
+    }
+
+    private void respond(int eventFd, boolean allow, Memory answer, long start) {
+        if (writeAnswer(c, eventFd, allow, answer)) {
+            c.latency.recordNanos(System.nanoTime() - start);
+        }
+    }
+
+    private void respondSafely(int eventFd, boolean allow, Memory answer) {
+        writeAnswer(c, eventFd, allow, answer);
+    }
+
+    private void addIgnoreMark(int eventFd, long mask) {
+        Linux.fanotify_mark(c.groupFd, Linux.FAN_MARK_ADD | Linux.FAN_MARK_IGNORED_MASK | Linux.FAN_MARK_EVICTABLE,
+            mask, eventFd, null);
+    }
+
+    /** struct fanotify_response { __s32 fd; __u32 response; } */
+    static boolean writeAnswer(ProtectedContainer c, int eventFd, boolean allow, Memory answer) {
+        int group = c.groupFd;
+        if (group < 0) {
+            return false;
+        }
+        answer.setInt(0, eventFd);
+        answer.setInt(4, allow ? Linux.FAN_ALLOW : Linux.FAN_DENY);
+        return Linux.write(group, answer, 8) == 8;
+    }
+}
