@@ -134,14 +134,19 @@ final class Responder implements Runnable {
             allow = true;
             verdict = Verdict.ALLOW;
         }
+        EventReporter.Report report = null;
+        if (verdict.violation() != null) {
+            // read while the process still waits for the answer: a denied exec's process exits right after
+            report = report(c, verdict, allow, pid, probe.fdPath(eventFd), probe.executablePath(pid),
+                facts == null ? null : facts.digest().orElse(null));
+        }
         if (!writeAnswer(c, eventFd, allow, answer)) {
             return;
         }
         c.latency.recordNanos(System.nanoTime() - start);
-        if (verdict.violation() != null) {
+        if (report != null) {
             (allow ? c.audited : c.denied).incrementAndGet();
-            reporter.report(report(c, verdict, allow, pid, probe.fdPath(eventFd), probe.executablePath(pid),
-                facts == null ? null : facts.digest().orElse(null)));
+            reporter.report(report);
         } else if (verdict.ignoreMask() != 0 && c.groupFd >= 0) {
             Linux.fanotify_mark(c.groupFd, Linux.FAN_MARK_ADD | Linux.FAN_MARK_IGNORED_MASK | Linux.FAN_MARK_EVICTABLE,
                 verdict.ignoreMask(), eventFd, null);
