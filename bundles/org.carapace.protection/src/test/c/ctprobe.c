@@ -2,8 +2,9 @@
  * ctprobe: a static helper that runs inside test containers.
  *   ctprobe cat FILE              print FILE (a program distinct from busybox, for associated execution)
  *   ctprobe memexec FILE          copy FILE into a memfd and fexecve it (fileless execution)
- *   ctprobe openlat DIR N         open and close the N files DIR/f0..f(N-1) once each, print open latency
- *                                 percentiles in microseconds (first-touch decisions) as "p50 p99 p999 max n"
+ *   ctprobe openlat PATH N        open and close N times, print open latency percentiles in microseconds as
+ *                                 "p50 p99 p999 max n failed=F"; PATH a directory: its files f0..f(N-1) once
+ *                                 each (first-touch decisions), else the file PATH N times
  *   ctprobe mkfiles DIR N         create DIR/f0..f(N-1) (empty)
  *   ctprobe openloop FILE N       open and close FILE N times, print total nanoseconds
  *   ctprobe execloop N PROG ARGS  fork+exec PROG N times, wait for each, print total nanoseconds
@@ -90,8 +91,14 @@ int main(int argc, char **argv) {
         long long *lat = calloc((size_t) n, sizeof *lat);
         char path[4096];
         int failed = 0;
+        struct stat st;
+        int dir = stat(argv[2], &st) == 0 && S_ISDIR(st.st_mode);
         for (int i = 0; i < n; i++) {
-            snprintf(path, sizeof path, "%s/f%d", argv[2], i);
+            if (dir) {
+                snprintf(path, sizeof path, "%s/f%d", argv[2], i);
+            } else {
+                snprintf(path, sizeof path, "%s", argv[2]);
+            }
             long long t0 = now_ns();
             int fd = open(path, O_RDONLY);
             lat[i] = now_ns() - t0;

@@ -25,11 +25,13 @@ import java.util.Optional;
  * @param memfdNoExec forbid executable memfds in enforce-mode containers ({@code vm.memfd_noexec=2} in their pid
  *                    namespace)
  * @param nsenter the nsenter program used for that
+ * @param ignoreMarks leave repeated allowed accesses to the kernel (an ignore mark per inode); off only to measure
  */
 record EngineSettings(boolean readOnlyMounts, long hashDeadlineMillis, long maxHashBytes, int hashThreads,
                       int hashQueue, int maxCacheEntries, int maxImageFiles, long maxImageBytes, int eventBurst,
                       double eventsPerSecond, long watchdogMillis, long stallMillis, long setupTimeoutMillis,
-                      Optional<Path> stateDir, List<Path> runtimeStateDirs, boolean memfdNoExec, Path nsenter) {
+                      Optional<Path> stateDir, List<Path> runtimeStateDirs, boolean memfdNoExec, Path nsenter,
+                      boolean ignoreMarks) {
 
     EngineSettings {
         if (hashDeadlineMillis < 1 || maxHashBytes < 1 || hashThreads < 1 || hashQueue < 1 || maxCacheEntries < 1
@@ -42,6 +44,6 @@ record EngineSettings(boolean readOnlyMounts, long hashDeadlineMillis, long maxH
 
     static EngineSettings defaults(Optional<Path> stateDir) {
         return new EngineSettings(true, 1000, 256L << 20, 2, 1024, 200_000, 200_000, 4L << 30, 20, 5.0, 1000, 2000,
-            3000, stateDir, List.of(Path.of("/run/runc")), true, Path.of("/usr/bin/nsenter"));
+            3000, stateDir, List.of(Path.of("/run/runc")), true, Path.of("/usr/bin/nsenter"), true);
     }
 }

@@ -43,6 +43,8 @@ final class ProtectedContainer {
     final AtomicInteger pendingWork = new AtomicInteger();
     final Object fdLock = new Object();
 
+    /** Whether allowed verdicts may become kernel ignore marks (off only to measure every decision). */
+    volatile boolean ignoreMarks = true;
     volatile int groupFd = -1;
     volatile boolean stopping;
     volatile long heartbeatNanos = System.nanoTime();

@@ -56,6 +56,7 @@ final class ProtectionEngine implements AutoCloseable {
     private final Map<String, Long> stalls = new ConcurrentHashMap<>();
     private final ObjectMapper mapper = new ObjectMapper();
     private final Thread watchdog;
+    private final java.util.concurrent.atomic.LongAdder releasedEvents = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean running = true;
 
     ProtectionEngine(EngineSettings settings, ExecWhitelist whitelist, Consumer<SecurityEvent> sink, EngineLog log) {
@@ -189,6 +190,7 @@ final class ProtectionEngine implements AutoCloseable {
         }
         ProtectedContainer c = new ProtectedContainer(id, pid, mntNs, bundle, rootfs, image, rootfsDigest, rules,
             Map.copyOf(digests), Set.copyOf(trusted), Set.copyOf(writeProtected), Map.copyOf(associations), readOnly);
+        c.ignoreMarks = settings.ignoreMarks();
         for (Map.Entry<String, FileKey> e : keys.entrySet()) {
             String digest = digests.get(e.getKey());
             c.facts.put(e.getValue(), c.trustFacts(FileFacts.Kind.UNREAD, Optional.of(digest), Optional.of(e.getKey())));
@@ -310,6 +312,12 @@ final class ProtectionEngine implements AutoCloseable {
             }
         }
         stalls.remove(c.id);
+        releasedEvents.add(c.events.get());
+    }
+
+    /** Permission events answered for containers already released (for measurements). */
+    long releasedEvents() {
+        return releasedEvents.sum();
     }
 
     // ------------------------------------------------------------------ watchdog

@@ -132,7 +132,7 @@ public final class ProtectionGuard implements ContainerGuard {
             config.watchdogMillis(), config.stallMillis(), config.setupTimeoutMillis(),
             Optional.of(platform.runDir().resolve("protection")),
             Arrays.stream(config.runtimeStateDirs()).map(Path::of).toList(), config.memfdNoExec(),
-            Path.of(config.nsenter()));
+            Path.of(config.nsenter()), true);
         Clock clock = Clock.systemUTC();
         this.engine = new ProtectionEngine(settings,
             new RootfsWalkWhitelist(settings.maxImageFiles(), settings.maxImageBytes()),

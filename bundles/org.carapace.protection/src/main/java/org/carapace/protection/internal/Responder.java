@@ -104,7 +104,9 @@ final class Responder implements Runnable {
         if (!Linux.isRegular(mode)) {
             // devices, FIFOs, sockets: never executed as programs; nothing in them is image content
             respond(eventFd, true, answer, start);
-            addIgnoreMark(eventFd, Decider.OPEN);
+            if (c.ignoreMarks) {
+                addIgnoreMark(eventFd, Decider.OPEN);
+            }
             Linux.close(eventFd);
             return;
         }
@@ -147,7 +149,7 @@ final class Responder implements Runnable {
         if (report != null) {
             (allow ? c.audited : c.denied).incrementAndGet();
             reporter.report(report);
-        } else if (verdict.ignoreMask() != 0 && c.groupFd >= 0) {
+        } else if (verdict.ignoreMask() != 0 && c.ignoreMarks && c.groupFd >= 0) {
             Linux.fanotify_mark(c.groupFd, Linux.FAN_MARK_ADD | Linux.FAN_MARK_IGNORED_MASK | Linux.FAN_MARK_EVICTABLE,
                 verdict.ignoreMask(), eventFd, null);
         }

@@ -66,10 +66,14 @@ final class ContainerHarness implements AutoCloseable {
         assumeTrue(Files.isExecutable(HOOK), "the OCI hook was built: " + HOOK);
     }
 
+    private static boolean imageBuilt;
+
+    /** Builds the test image once per test JVM (from the ctprobe this build compiled). */
     static synchronized void buildImage() throws Exception {
-        if (Files.exists(LAYOUT.resolve("index.json"))) {
+        if (imageBuilt) {
             return;
         }
+        imageBuilt = true;
         Files.createDirectories(WORK);
         exec(Duration.ofSeconds(60), "sh", IMAGE_SCRIPT.toString(), LAYOUT.toString(), CTPROBE.toString());
     }
