@@ -88,9 +88,7 @@ final class ContentWorker implements AutoCloseable {
             FileFacts facts = null;
             try {
                 facts = establish(this);
-                if (c.facts.size() < maxCacheEntries) {
-                    c.facts.put(key, facts);
-                }
+                c.learn(key, facts, maxCacheEntries);
                 Verdict verdict = Decider.decide(c, mask, key, facts, pid, probe);
                 synchronized (this) {
                     if (!answered) {

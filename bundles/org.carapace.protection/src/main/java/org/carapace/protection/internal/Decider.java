@@ -61,6 +61,30 @@ final class Decider {
         return Verdict.allow(OPEN | (facts.trusted() && c.stable(inode) ? EXEC : 0));
     }
 
+    /**
+     * The verdict bits the native fast path may apply alone for this content: exactly the cases {@link #decide}
+     * allows without looking at the process. Everything else (0 bits) is forwarded to Java.
+     */
+    static int nativeVerdict(ProtectedContainer c, FileKey key, FileFacts facts) {
+        InodeKey inode = key.inode();
+        boolean stable = c.stable(inode);
+        boolean openRules = hasOpenRules(c, inode);
+        int v = 0;
+        if (facts.trusted()) {
+            v |= NativeResponder.V_EXEC_OK;
+            if (stable) {
+                v |= NativeResponder.V_EXEC_IGNORE_EXEC | (openRules ? 0 : NativeResponder.V_EXEC_IGNORE_OPEN);
+            }
+        }
+        if (!openRules && !(facts.kind() == FileFacts.Kind.ELF && !facts.trusted())) {
+            v |= NativeResponder.V_OPEN_OK | NativeResponder.V_OPEN_IGNORE_OPEN;
+            if (facts.trusted() && stable) {
+                v |= NativeResponder.V_OPEN_IGNORE_EXEC;
+            }
+        }
+        return v;
+    }
+
     private static boolean hasOpenRules(ProtectedContainer c, InodeKey inode) {
         return c.associations.containsKey(inode) || c.inspectsWrites(inode);
     }

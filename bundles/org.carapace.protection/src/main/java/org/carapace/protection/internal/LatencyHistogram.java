@@ -48,6 +48,19 @@ final class LatencyHistogram {
         return Long.MAX_VALUE;
     }
 
+    void add(LatencyHistogram other) {
+        for (int i = 0; i < counts.length(); i++) {
+            counts.addAndGet(i, other.counts.get(i));
+        }
+    }
+
+    /** Adds bucket counts laid out the same way (the native responder's), starting at {@code offset}. */
+    void addCounts(long[] values, int offset) {
+        for (int i = 0; i < counts.length() && offset + i < values.length; i++) {
+            counts.addAndGet(i, values[offset + i]);
+        }
+    }
+
     void reset() {
         for (int i = 0; i < counts.length(); i++) {
             counts.set(i, 0);

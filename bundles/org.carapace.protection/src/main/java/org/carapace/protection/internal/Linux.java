@@ -42,6 +42,8 @@ final class Linux {
     static final int O_DIRECTORY = 0200000;
     static final int O_CLOEXEC = 02000000;
     static final int O_LARGEFILE = 0100000;
+    static final int O_NONBLOCK = 04000;
+    static final int F_SETPIPE_SZ = 1031;
 
     static final int AT_FDCWD = -100;
     static final int AT_SYMLINK_NOFOLLOW = 0x100;
@@ -94,6 +96,10 @@ final class Linux {
     static native int mount(String source, String target, String fstype, long flags, Pointer data);
 
     static native long readlink(String path, Pointer buf, long size);
+
+    static native int pipe2(int[] fds, int flags);
+
+    static native int fcntl(int fd, int cmd, int arg);
 
     static int errno() {
         return Native.getLastError();

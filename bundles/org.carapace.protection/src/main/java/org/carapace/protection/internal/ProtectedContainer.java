@@ -49,6 +49,37 @@ final class ProtectedContainer {
     volatile boolean stopping;
     volatile long heartbeatNanos = System.nanoTime();
     volatile Thread responder;
+    /** The native fast path, or {@code null} when Java answers every event. */
+    volatile NativeResponder nativeResponder;
+
+    /** Caches what is known about a content and teaches the native fast path the verdicts it may give alone. */
+    void learn(FileKey key, FileFacts f, int maxEntries) {
+        if (facts.size() < maxEntries || facts.containsKey(key)) {
+            facts.put(key, f);
+            NativeResponder n = nativeResponder;
+            if (n != null) {
+                n.put(key, Decider.nativeVerdict(this, key, f));
+            }
+        }
+    }
+
+    /** The most recent sign of life of whoever reads this container's events. */
+    long heartbeat() {
+        NativeResponder n = nativeResponder;
+        return n == null ? heartbeatNanos : Math.min(heartbeatNanos, n.heartbeatNanos());
+    }
+
+    /** Decision latencies: Java's and, with the native fast path, the native thread's. */
+    LatencyHistogram latencySnapshot() {
+        LatencyHistogram all = new LatencyHistogram();
+        all.add(latency);
+        NativeResponder n = nativeResponder;
+        if (n != null) {
+            long[] s = n.stats();
+            all.addCounts(s, NativeResponder.STATS);
+        }
+        return all;
+    }
 
     ProtectedContainer(String id, long initPid, long mountNamespace, Path bundle, Path rootfs, Optional<String> image,
                        Optional<String> rootfsDigest, ProtectionRules rules, Map<String, String> imageFiles,

@@ -241,8 +241,15 @@ final class ProtectionEngine implements AutoCloseable {
             throw new GuardException("fanotify_init: " + Linux.strerror(Linux.errno()));
         }
         c.groupFd = fd;
-        NamespaceSetup.markMounts(c, c.initPid, root);
+        if (settings.nativeResponder()) {
+            NativeResponder n = new NativeResponder(fd, ownPid, settings.nativeTableLog2(), c.ignoreMarks,
+                c.mode() == ProtectionMode.AUDIT);
+            c.nativeResponder = n;
+            c.facts.forEach((key, facts) -> n.put(key, Decider.nativeVerdict(c, key, facts)));
+            n.start();
+        }
         startResponder(c);
+        NamespaceSetup.markMounts(c, c.initPid, root);
     }
 
     private void startResponder(ProtectedContainer c) {
@@ -303,6 +310,12 @@ final class ProtectionEngine implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        NativeResponder n = c.nativeResponder;
+        if (n != null) {
+            c.nativeResponder = null;
+            releasedEvents.add(n.stats()[0]);
+            n.destroy();
+        }
         synchronized (c.fdLock) {
             int fd = c.groupFd;
             c.groupFd = -1;
@@ -353,7 +366,7 @@ final class ProtectionEngine implements AutoCloseable {
             startResponder(c);
             return;
         }
-        long silentMillis = (System.nanoTime() - c.heartbeatNanos) / 1_000_000;
+        long silentMillis = (System.nanoTime() - c.heartbeat()) / 1_000_000;
         if (silentMillis > settings.stallMillis()) {
             if (stalls.putIfAbsent(c.id, silentMillis) == null) {
                 Map<String, Object> ctx = context(c, "responder-stalled");

@@ -106,6 +106,13 @@ public final class ProtectionGuard implements ContainerGuard {
         @AttributeDefinition(name = "Setup timeout (ms)", description = "Mount-namespace work at createRuntime.")
         long setupTimeoutMillis() default 3000;
 
+        @AttributeDefinition(name = "Responder", description = "native: a C thread answers cached verdicts, immune to "
+            + "GC pauses (Java decides the rest); java: Java answers every event.")
+        String responder() default "native";
+
+        @AttributeDefinition(name = "Native verdict table size (log2 entries per container)")
+        int nativeTableLog2() default 16;
+
         @AttributeDefinition(name = "OCI runtime state directories",
             description = "Scanned at start for running containers that are not protected.")
         String[] runtimeStateDirs() default {"/run/runc"};
@@ -132,7 +139,14 @@ public final class ProtectionGuard implements ContainerGuard {
             config.watchdogMillis(), config.stallMillis(), config.setupTimeoutMillis(),
             Optional.of(platform.runDir().resolve("protection")),
             Arrays.stream(config.runtimeStateDirs()).map(Path::of).toList(), config.memfdNoExec(),
-            Path.of(config.nsenter()), true);
+            Path.of(config.nsenter()), true, "native".equals(config.responder()), config.nativeTableLog2());
+        if (!"native".equals(config.responder()) && !"java".equals(config.responder())) {
+            throw new IllegalArgumentException("responder must be native or java, was '" + config.responder() + "'");
+        }
+        if (settings.nativeResponder() && NativeResponder.loadFailure() != null) {
+            throw new IllegalStateException("the native responder is configured but cannot be loaded: "
+                + NativeResponder.loadFailure());
+        }
         Clock clock = Clock.systemUTC();
         this.engine = new ProtectionEngine(settings,
             new RootfsWalkWhitelist(settings.maxImageFiles(), settings.maxImageBytes()),

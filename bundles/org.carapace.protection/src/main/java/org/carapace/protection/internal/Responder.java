@@ -37,6 +37,15 @@ final class Responder implements Runnable {
 
     @Override
     public void run() {
+        if (c.nativeResponder != null) {
+            runForwarded(c.nativeResponder.forwardFd());
+        } else {
+            runFanotify();
+        }
+    }
+
+    /** Java answers every event: reads the fanotify group itself. */
+    private void runFanotify() {
         Memory buf = new Memory(BUFFER);
         Memory pollFd = new Memory(8);
         Memory answer = new Memory(8);
@@ -44,17 +53,11 @@ final class Responder implements Runnable {
         int fd = c.groupFd;
         while (!c.stopping) {
             c.heartbeatNanos = System.nanoTime();
-            pollFd.setInt(0, fd);
-            pollFd.setShort(4, (short) Linux.POLLIN);
-            pollFd.setShort(6, (short) 0);
-            if (Linux.poll(pollFd, 1, POLL_MILLIS) <= 0) {
+            if (!poll(pollFd, fd)) {
                 continue;
             }
             long n = Linux.read(fd, buf, BUFFER);
             long start = System.nanoTime();
-            if (n <= 0) {
-                continue;
-            }
             for (long off = 0; off + Linux.FAN_EVENT_METADATA_LEN <= n;) {
                 int len = buf.getInt(off);
                 if (len < Linux.FAN_EVENT_METADATA_LEN) {
@@ -64,25 +67,77 @@ final class Responder implements Runnable {
                 int eventFd = buf.getInt(off + 16);
                 int pid = buf.getInt(off + 20);
                 off += len;
-                try {
-                    handle(eventFd, pid, mask, start, answer, stat);
-                } catch (RuntimeException | Error e) {
-                    // the kernel must get an answer whatever went wrong here
-                    respondSafely(eventFd, c.mode() == ProtectionMode.AUDIT, answer);
-                    Linux.close(eventFd);
-                    if (e instanceof Error) {
-                        throw (Error) e;
-                    }
-                }
+                guarded(eventFd, answer, () -> handle(eventFd, pid, mask, start, answer, stat));
             }
         }
+    }
+
+    /** The native responder answers what its table knows and forwards the rest here (struct forward, 64 bytes). */
+    private void runForwarded(int pipe) {
+        Memory buf = new Memory(NativeResponder.FORWARD_SIZE * 512);
+        Memory pollFd = new Memory(8);
+        Memory answer = new Memory(8);
+        while (!c.stopping) {
+            c.heartbeatNanos = System.nanoTime();
+            if (!poll(pollFd, pipe)) {
+                continue;
+            }
+            long n = Linux.read(pipe, buf, buf.size());
+            for (long off = 0; off + NativeResponder.FORWARD_SIZE <= n; off += NativeResponder.FORWARD_SIZE) {
+                int eventFd = buf.getInt(off);
+                int pid = buf.getInt(off + 4);
+                long mask = buf.getLong(off + 8);
+                FileKey key = new FileKey(buf.getLong(off + 16), buf.getLong(off + 24), buf.getLong(off + 32),
+                    buf.getInt(off + 40));
+                boolean regular = buf.getInt(off + 44) != 0;
+                long size = buf.getLong(off + 48);
+                long start = buf.getLong(off + 56);
+                guarded(eventFd, answer, () -> {
+                    if (eventFd == Linux.FAN_NOFD) {
+                        overflow();
+                    } else if (!regular) {
+                        // the native side answers non-regular files itself; a failed statx comes here
+                        respond(eventFd, c.mode() == ProtectionMode.AUDIT, answer, start);
+                        Linux.close(eventFd);
+                    } else {
+                        decideKnown(eventFd, pid, mask, key, size, start, answer);
+                    }
+                });
+            }
+        }
+    }
+
+    private static boolean poll(Memory pollFd, int fd) {
+        pollFd.setInt(0, fd);
+        pollFd.setShort(4, (short) Linux.POLLIN);
+        pollFd.setShort(6, (short) 0);
+        return Linux.poll(pollFd, 1, POLL_MILLIS) > 0;
+    }
+
+    private void guarded(int eventFd, Memory answer, Runnable work) {
+        try {
+            work.run();
+        } catch (RuntimeException | Error e) {
+            // the kernel must get an answer whatever went wrong here
+            if (eventFd != Linux.FAN_NOFD) {
+                writeAnswer(c, eventFd, c.mode() == ProtectionMode.AUDIT, answer);
+                Linux.close(eventFd);
+            }
+            if (e instanceof Error) {
+                throw (Error) e;
+            }
+        }
+    }
+
+    private void overflow() {
+        reporter.reportNow(SecurityEventType.PROTECTION_DEGRADED, "fanotify queue overflow in container " + c.id,
+            Map.of("containerId", c.id, "reason", "queue-overflow"));
     }
 
     private void handle(int eventFd, int pid, long mask, long start, Memory answer, Memory stat) {
         c.events.incrementAndGet();
         if (eventFd == Linux.FAN_NOFD) {
-            reporter.reportNow(SecurityEventType.PROTECTION_DEGRADED, "fanotify queue overflow in container " + c.id,
-                Map.of("containerId", c.id, "reason", "queue-overflow"));
+            overflow();
             return;
         }
         if ((mask & (Linux.FAN_OPEN_PERM | Linux.FAN_OPEN_EXEC_PERM)) == 0) {
@@ -112,11 +167,16 @@ final class Responder implements Runnable {
         }
         FileKey key = new FileKey(Linux.statxDev(stat), Linux.statxIno(stat), Linux.statxCtimeSec(stat),
             Linux.statxCtimeNsec(stat));
+        decideKnown(eventFd, pid, mask, key, Linux.statxSize(stat), start, answer);
+    }
+
+    /** A regular file's event with its key: decide from the cache, or hand it to the content worker. */
+    private void decideKnown(int eventFd, int pid, long mask, FileKey key, long size, long start, Memory answer) {
         FileFacts facts = c.facts.get(key);
         boolean exec = (mask & Linux.FAN_OPEN_EXEC_PERM) != 0;
         if (facts == null || (exec && facts.digest().isEmpty())) {
             c.cacheMisses.incrementAndGet();
-            worker.submit(c, eventFd, pid, mask, key, Linux.statxSize(stat), start);
+            worker.submit(c, eventFd, pid, mask, key, size, start);
             return;
         }
         finish(c, Decider.decide(c, mask, key, facts, pid, probe), eventFd, pid, facts, start, answer, probe, reporter,
@@ -181,10 +241,6 @@ final class Responder implements Runnable {
         if (writeAnswer(c, eventFd, allow, answer)) {
             c.latency.recordNanos(System.nanoTime() - start);
         }
-    }
-
-    private void respondSafely(int eventFd, boolean allow, Memory answer) {
-        writeAnswer(c, eventFd, allow, answer);
     }
 
     private void addIgnoreMark(int eventFd, long mask) {

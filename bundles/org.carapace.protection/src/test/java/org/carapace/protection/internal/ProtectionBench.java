@@ -65,7 +65,7 @@ class ProtectionBench {
         EngineSettings d = EngineSettings.defaults(Optional.empty());
         EngineSettings s = new EngineSettings(true, d.hashDeadlineMillis(), d.maxHashBytes(), d.hashThreads(),
             d.hashQueue(), d.maxCacheEntries(), d.maxImageFiles(), d.maxImageBytes(), 1000, 1000.0, 1000, 2000, 3000,
-            Optional.empty(), List.of(), true, d.nsenter(), ignoreMarks);
+            Optional.empty(), List.of(), true, d.nsenter(), ignoreMarks, !"java".equals(System.getProperty("bench.responder")), 16);
         return new ProtectionEngine(s, new RootfsWalkWhitelist(100_000, 1L << 30), events::add, (w, m) -> { });
     }
 
