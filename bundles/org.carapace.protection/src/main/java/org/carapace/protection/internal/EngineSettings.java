@@ -28,26 +28,28 @@ import java.util.Optional;
  * @param ignoreMarks leave repeated allowed accesses to the kernel (an ignore mark per inode); off only to measure
  * @param nativeResponder answer cached verdicts from the native thread (Java answers the rest); false: Java answers all
  * @param nativeTableLog2 the native verdict table holds 2^n entries per container (70% used at most)
+ * @param realtimePriority SCHED_FIFO priority of the native responder thread, 0 for the ordinary scheduler
  */
 record EngineSettings(boolean readOnlyMounts, long hashDeadlineMillis, long maxHashBytes, int hashThreads,
                       int hashQueue, int maxCacheEntries, int maxImageFiles, long maxImageBytes, int eventBurst,
                       double eventsPerSecond, long watchdogMillis, long stallMillis, long setupTimeoutMillis,
                       Optional<Path> stateDir, List<Path> runtimeStateDirs, boolean memfdNoExec, Path nsenter,
-                      boolean ignoreMarks, boolean nativeResponder, int nativeTableLog2) {
+                      boolean ignoreMarks, boolean nativeResponder, int nativeTableLog2,
+                      int realtimePriority) {
 
     EngineSettings {
         if (hashDeadlineMillis < 1 || maxHashBytes < 1 || hashThreads < 1 || hashQueue < 1 || maxCacheEntries < 1
             || maxImageFiles < 1 || maxImageBytes < 1 || eventBurst < 1 || eventsPerSecond <= 0
             || watchdogMillis < 10 || stallMillis < 10 || setupTimeoutMillis < 1 || nativeTableLog2 < 4
-            || nativeTableLog2 > 26) {
+            || nativeTableLog2 > 26 || realtimePriority < 0 || realtimePriority > 99) {
             throw new IllegalArgumentException("protection limits must be positive (watchdog and stall at least 10 ms, "
-                + "native table 2^4..2^26)");
+                + "native table 2^4..2^26, real-time priority 0..99)");
         }
         runtimeStateDirs = List.copyOf(runtimeStateDirs);
     }
 
     static EngineSettings defaults(Optional<Path> stateDir) {
         return new EngineSettings(true, 1000, 256L << 20, 2, 1024, 200_000, 200_000, 4L << 30, 20, 5.0, 1000, 2000,
-            3000, stateDir, List.of(Path.of("/run/runc")), true, Path.of("/usr/bin/nsenter"), true, true, 16);
+            3000, stateDir, List.of(Path.of("/run/runc")), true, Path.of("/usr/bin/nsenter"), true, true, 16, 10);
     }
 }

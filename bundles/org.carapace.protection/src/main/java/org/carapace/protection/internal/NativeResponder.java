@@ -48,7 +48,8 @@ final class NativeResponder {
         return LOAD_FAILURE;
     }
 
-    NativeResponder(int fanotifyFd, int ownPid, int capacityLog2, boolean ignoreMarks, boolean defaultAllow) {
+    NativeResponder(int fanotifyFd, int ownPid, int capacityLog2, boolean ignoreMarks, boolean defaultAllow,
+                    int realtimePriority) {
         if (LOAD_FAILURE != null) {
             throw new IllegalStateException("the native responder is not available: " + LOAD_FAILURE);
         }
@@ -60,7 +61,8 @@ final class NativeResponder {
         Linux.fcntl(fds[1], Linux.F_SETPIPE_SZ, 1 << 20);
         forwardRead = fds[0];
         forwardWrite = fds[1];
-        handle = cr_create(fanotifyFd, ownPid, forwardWrite, capacityLog2, ignoreMarks ? 1 : 0, defaultAllow ? 1 : 0);
+        handle = cr_create(fanotifyFd, ownPid, forwardWrite, capacityLog2, ignoreMarks ? 1 : 0, defaultAllow ? 1 : 0,
+            realtimePriority);
         if (handle == null) {
             Linux.close(forwardRead);
             Linux.close(forwardWrite);
@@ -115,7 +117,7 @@ final class NativeResponder {
     }
 
     private static native Pointer cr_create(int fanotifyFd, int ownPid, int forwardFd, int capacityLog2,
-                                            int ignoreMarks, int defaultAllow);
+                                            int ignoreMarks, int defaultAllow, int realtimePriority);
 
     private static native int cr_put(Pointer handle, long dev, long ino, long ctimeSec, int ctimeNsec, int verdict);
 

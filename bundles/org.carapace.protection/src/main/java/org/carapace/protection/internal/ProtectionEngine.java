@@ -243,7 +243,7 @@ final class ProtectionEngine implements AutoCloseable {
         c.groupFd = fd;
         if (settings.nativeResponder()) {
             NativeResponder n = new NativeResponder(fd, ownPid, settings.nativeTableLog2(), c.ignoreMarks,
-                c.mode() == ProtectionMode.AUDIT);
+                c.mode() == ProtectionMode.AUDIT, settings.realtimePriority());
             c.nativeResponder = n;
             c.facts.forEach((key, facts) -> n.put(key, Decider.nativeVerdict(c, key, facts)));
             n.start();

@@ -113,6 +113,10 @@ public final class ProtectionGuard implements ContainerGuard {
         @AttributeDefinition(name = "Native verdict table size (log2 entries per container)")
         int nativeTableLog2() default 16;
 
+        @AttributeDefinition(name = "Real-time priority", description = "SCHED_FIFO priority (1..99) of the native "
+            + "responder thread, so that it answers ahead of ordinary work on a loaded CPU; 0 for the normal scheduler.")
+        int realtimePriority() default 10;
+
         @AttributeDefinition(name = "OCI runtime state directories",
             description = "Scanned at start for running containers that are not protected.")
         String[] runtimeStateDirs() default {"/run/runc"};
@@ -139,7 +143,8 @@ public final class ProtectionGuard implements ContainerGuard {
             config.watchdogMillis(), config.stallMillis(), config.setupTimeoutMillis(),
             Optional.of(platform.runDir().resolve("protection")),
             Arrays.stream(config.runtimeStateDirs()).map(Path::of).toList(), config.memfdNoExec(),
-            Path.of(config.nsenter()), true, "native".equals(config.responder()), config.nativeTableLog2());
+            Path.of(config.nsenter()), true, "native".equals(config.responder()), config.nativeTableLog2(),
+            config.realtimePriority());
         if (!"native".equals(config.responder()) && !"java".equals(config.responder())) {
             throw new IllegalArgumentException("responder must be native or java, was '" + config.responder() + "'");
         }

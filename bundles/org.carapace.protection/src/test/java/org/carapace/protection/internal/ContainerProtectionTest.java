@@ -82,7 +82,7 @@ class ContainerProtectionTest {
         EngineSettings defaults = EngineSettings.defaults(Optional.of(stateDir));
         EngineSettings settings = new EngineSettings(true, 5000, defaults.maxHashBytes(), 2, 1024, 100_000, 100_000,
             1L << 30, 1000, 1000.0, 200, 2000, 3000, Optional.of(stateDir), List.of(), true, Path.of("/usr/bin/nsenter"), true,
-            !"java".equals(System.getProperty("carapace.responder")), 16);
+            !"java".equals(System.getProperty("carapace.responder")), 16, 10);
         return new ProtectionEngine(settings, new RootfsWalkWhitelist(100_000, 1L << 30), events::add,
             (warning, message) -> log.add(message));
     }

@@ -37,6 +37,8 @@ class ProtectionBench {
     private static final int OPENS = Integer.getInteger("bench.opens", 20_000);
     private static final int EXECS = Integer.getInteger("bench.execs", 2_000);
     private static final int LOOP_OPENS = Integer.getInteger("bench.loopOpens", 200_000);
+    private static final String RESPONDER = System.getProperty("bench.responder", "native");
+    private static final String SECTIONS = System.getProperty("bench.sections", "latency,first,loops");
     private final List<String> lines = new ArrayList<>();
     private final List<SecurityEvent> events = new CopyOnWriteArrayList<>();
 
@@ -47,13 +49,21 @@ class ProtectionBench {
         line("JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", GC "
             + java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream().map(b -> b.getName()).toList()
             + ", max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB");
+        line("responder " + RESPONDER + ", real-time priority " + Integer.getInteger("bench.rtPriority", 10)
+            + ", load average " + new String(Files.readAllBytes(Path.of("/proc/loadavg"))).trim());
         try (ContainerHarness harness = new ContainerHarness()) {
-            decisionLatency(harness, false);
-            decisionLatency(harness, true);
-            firstTouch(harness);
-            loops(harness);
+            if (SECTIONS.contains("latency")) {
+                decisionLatency(harness, false);
+                decisionLatency(harness, true);
+            }
+            if (SECTIONS.contains("first")) {
+                firstTouch(harness);
+            }
+            if (SECTIONS.contains("loops")) {
+                loops(harness);
+            }
         }
-        Files.write(ContainerHarness.WORK.getParent().resolve("protection-bench.txt"), lines);
+        Files.write(ContainerHarness.WORK.getParent().resolve("protection-bench-" + RESPONDER + ".txt"), lines);
     }
 
     private void line(String s) {
@@ -65,7 +75,8 @@ class ProtectionBench {
         EngineSettings d = EngineSettings.defaults(Optional.empty());
         EngineSettings s = new EngineSettings(true, d.hashDeadlineMillis(), d.maxHashBytes(), d.hashThreads(),
             d.hashQueue(), d.maxCacheEntries(), d.maxImageFiles(), d.maxImageBytes(), 1000, 1000.0, 1000, 2000, 3000,
-            Optional.empty(), List.of(), true, d.nsenter(), ignoreMarks, !"java".equals(System.getProperty("bench.responder")), 16);
+            Optional.empty(), List.of(), true, d.nsenter(), ignoreMarks, !"java".equals(RESPONDER), 16,
+            Integer.getInteger("bench.rtPriority", 10));
         return new ProtectionEngine(s, new RootfsWalkWhitelist(100_000, 1L << 30), events::add, (w, m) -> { });
     }
 
@@ -167,7 +178,7 @@ class ProtectionBench {
                 Thread.sleep(20);
             }
             ProtectedContainer c = e.containers().get(id);
-            LatencyHistogram l = c.latency;
+            LatencyHistogram l = c.latencySnapshot();
             line("responder read-to-answer, microseconds: p50 " + l.percentileMicros(0.5) + " p99 "
                 + l.percentileMicros(0.99) + " p99.9 " + l.percentileMicros(0.999) + " max "
                 + l.percentileMicros(1.0) + " n " + l.count());
