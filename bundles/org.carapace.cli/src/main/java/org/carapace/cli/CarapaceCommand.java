@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
         "Exit codes: 0 success, 1 a check failed (verification failed, image refused, signature bad),",
         "2 bad usage, unreadable input or runtime unreachable.",
         "Image sources: oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF], dir:ROOTFS, bundle:OCI_BUNDLE_DIR."},
-    subcommands = {VersionCommand.class, StatusCommand.class})
+    subcommands = {VersionCommand.class, StatusCommand.class, ProtectionCommand.class})
 public final class CarapaceCommand implements Runnable {
 
     @Spec
