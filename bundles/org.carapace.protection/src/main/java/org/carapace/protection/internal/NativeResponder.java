@@ -116,6 +116,17 @@ final class NativeResponder {
         Linux.close(forwardWrite);
     }
 
+    /**
+     * Sets {@code vm.memfd_noexec=2} in the pid namespace of {@code pid} without starting a program.
+     *
+     * @return 0, or the helper's error code
+     */
+    static int forbidMemfdExec(long pid) {
+        return cr_forbid_memfd_exec((int) pid);
+    }
+
+    private static native int cr_forbid_memfd_exec(int pid);
+
     private static native Pointer cr_create(int fanotifyFd, int ownPid, int forwardFd, int capacityLog2,
                                             int ignoreMarks, int defaultAllow, int realtimePriority);
 

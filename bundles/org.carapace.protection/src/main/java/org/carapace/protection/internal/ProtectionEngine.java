@@ -92,6 +92,7 @@ final class ProtectionEngine implements AutoCloseable {
         if (mntNs < 0) {
             throw new GuardException("the container's init process " + state.pid() + " is gone");
         }
+        long t0 = System.nanoTime();
         Map<String, String> digests = whitelist.imageFiles(decision, rootfs);
         Map<String, FileKey> keys = new HashMap<>();
         Memory stat = new Memory(Linux.STATX_SIZE);
@@ -105,6 +106,9 @@ final class ProtectionEngine implements AutoCloseable {
         ProtectedContainer c = build(state.id(), state.pid(), mntNs, state.bundle(), rootfs, decision.imageName(),
             decision.rootfsDigest(), rules, digests, keys, readOnly);
         List<String> layer = List.of();
+        long t1 = System.nanoTime();
+        long t2;
+        long t3;
         try {
             List<MountInfo> mounts = MountInfo.read(state.pid());
             String root = NamespaceSetup.rootInNamespace(mounts, rootfs.toString());
@@ -115,7 +119,9 @@ final class ProtectionEngine implements AutoCloseable {
                 layer = NamespaceSetup.applyReadOnlyLayer(state.pid(), root, rules.writablePaths(),
                     rules.protectedPaths(), mounts, settings.setupTimeoutMillis());
             }
+            t2 = System.nanoTime();
             start(c, root);
+            t3 = System.nanoTime();
             if (rules.mode() == ProtectionMode.ENFORCE && settings.memfdNoExec()) {
                 forbidExecutableMemfds(state.pid());
             }
@@ -129,9 +135,14 @@ final class ProtectionEngine implements AutoCloseable {
         containers.put(c.id, c);
         persist(c, keys);
         log.log(false, "Protecting container " + c.id + " (" + rules.mode() + ", " + digests.size() + " image files, "
-            + c.markedMounts.size() + " mounts marked) in " + (System.nanoTime() - start) / 1_000_000 + " ms; "
-            + String.join("; ", layer));
+            + c.markedMounts.size() + " mounts marked) in " + millis(start, System.nanoTime()) + " ms (whitelist "
+            + millis(t0, t1) + ", mounts " + millis(t1, t2) + ", marks and responder " + millis(t2, t3) + ", memfd "
+            + millis(t3, System.nanoTime()) + "); " + String.join("; ", layer));
         return c;
+    }
+
+    private static String millis(long fromNanos, long toNanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f", (toNanos - fromNanos) / 1e6);
     }
 
     private Path rootfs(GateDecision decision, ContainerState state) throws GuardException {
@@ -265,10 +276,18 @@ final class ProtectionEngine implements AutoCloseable {
     /**
      * {@code vm.memfd_noexec=2} in the container's pid namespace: a memfd can never be executed there, which closes
      * the fileless-exec path ({@code memfd_create} + {@code fexecve}) that fanotify cannot see (the kernel refuses
-     * marks on its internal mount). The sysctl is per pid namespace and only a process inside it can set it, so a
-     * short-lived {@code nsenter} child does. The runtime's own memfd copy was created in the host namespace before.
+     * marks on its internal mount). The sysctl is per pid namespace and only a process inside it can set it: the
+     * native library starts a short-lived child there (about a millisecond); without the library an {@code nsenter}
+     * child does. The runtime's own memfd copy was created in the host namespace before.
      */
     private void forbidExecutableMemfds(long pid) throws GuardException {
+        if (NativeResponder.loadFailure() == null) {
+            int rc = NativeResponder.forbidMemfdExec(pid);
+            if (rc != 0) {
+                throw new GuardException("cannot set vm.memfd_noexec in the pid namespace of " + pid + " (error " + rc + ")");
+            }
+            return;
+        }
         ProcessBuilder pb = new ProcessBuilder(settings.nsenter().toString(), "--target", Long.toString(pid), "--pid",
             "--", "/bin/sh", "-c", "echo 2 > /proc/sys/vm/memfd_noexec").redirectErrorStream(true);
         try {

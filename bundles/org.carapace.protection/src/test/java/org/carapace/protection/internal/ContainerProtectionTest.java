@@ -84,7 +84,10 @@ class ContainerProtectionTest {
             1L << 30, 1000, 1000.0, 200, 2000, 3000, Optional.of(stateDir), List.of(), true, Path.of("/usr/bin/nsenter"), true,
             !"java".equals(System.getProperty("carapace.responder")), 16, 10);
         return new ProtectionEngine(settings, new RootfsWalkWhitelist(100_000, 1L << 30), events::add,
-            (warning, message) -> log.add(message));
+            (warning, message) -> {
+                log.add(message);
+                System.out.println("engine: " + message);
+            });
     }
 
     private static ContainerHarness.Guard guardFor(ProtectionEngine e, ProtectionRules rules) {
