@@ -10,6 +10,8 @@ jar="$here/runtime-configs/headunit/target/headunit.jar"
 [ -f "$jar" ] || (cd "$here" && mvn -B -q -DskipTests package)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# the headunit profile refuses to start monitoring without the device's provisioned event key
+"$here/bin/carapace" events keygen --device headunit-0001 --out "$work/event-auth.key" >/dev/null
 
 # one start: prints "<ms JVM start to ready> <wall ms exec to ready> <RSS KiB after 5 s idle>"
 measure() {
@@ -17,10 +19,11 @@ measure() {
     rm -rf "$data" "$run"
     start=$(date +%s%N)
     if [ "$variant" = shipped ]; then
-        "$here/bin/carapace-runtime" --profile headunit --data-dir "$data" --run-dir "$run" >"$log" 2>&1 &
+        "$here/bin/carapace-runtime" --profile headunit --data-dir "$data" --run-dir "$run" \
+            --set monitoring.keyFile="$work/event-auth.key" >"$log" 2>&1 &
     else
         java -Dcarapace.dataDir="$data" -Dcarapace.runDir="$run" -Dorg.osgi.framework.storage="$data/framework" \
-            -jar "$jar" >"$log" 2>&1 &
+            -Dcarapace.monitoring.keyFile="$work/event-auth.key" -jar "$jar" >"$log" 2>&1 &
     fi
     pid=$!
     for _ in $(seq 1 3000); do grep -q "runtime ready" "$log" && break; sleep 0.005; done

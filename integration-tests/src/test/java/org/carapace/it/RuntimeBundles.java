@@ -41,6 +41,14 @@ final class RuntimeBundles {
 
     /** Pax Exam options that install and start every run bundle of the profile, plus its state directories. */
     static List<Option> options(String profile, Path dataDir, Path runDir) {
+        return options(profile, dataDir, runDir, Map.of());
+    }
+
+    /**
+     * As {@link #options(String, Path, Path)}, with {@code carapace.*} system properties that override the defaults
+     * (for example {@code carapace.monitoring.broker}).
+     */
+    static List<Option> options(String profile, Path dataDir, Path runDir, Map<String, String> overrides) {
         List<Option> options = new ArrayList<>();
         for (Map.Entry<Path, Integer> entry : extract(profile).entrySet()) {
             // the profile's start levels (1, 2) stay below Pax Exam's own default level
@@ -53,10 +61,62 @@ final class RuntimeBundles {
         options.add(systemProperty("carapace.dataDir").value(dataDir.toString()));
         options.add(systemProperty("carapace.runDir").value(runDir.toString()));
         options.add(systemProperty("carapace.deviceId").value("it-vehicle-7"));
+        // monitoring needs the device's event key (provisioned, as on a vehicle) and no broker unless a test sets one
+        Map<String, String> properties = new java.util.TreeMap<>();
+        properties.put("carapace.monitoring.keyFile", eventKey("it-vehicle-7").toString());
+        properties.put("carapace.monitoring.broker", "");
+        // the dev profile's SecOC demo endpoints: free ports, not the fixed demo ones another runtime may hold
+        properties.put("carapace.secoc.demoPortA", Integer.toString(freeUdpPort()));
+        properties.put("carapace.secoc.demoPortB", Integer.toString(freeUdpPort()));
+        properties.putAll(overrides);
+        properties.forEach((name, value) -> options.add(systemProperty(name).value(value)));
         options.add(systemProperty("org.slf4j.simpleLogger.defaultLogLevel").value("warn"));
         // Pax Exam's in-framework JUnit, from the local repository (see the failsafe configuration)
         options.add(junitBundles());
         return options;
+    }
+
+    /** The event-authentication key of a device (a production key, mode 0600), created once per build. */
+    static Path eventKey(String deviceId) {
+        Path file = work().resolve("event-auth-" + deviceId + ".key");
+        try {
+            Files.createDirectories(work());
+            if (!Files.exists(file)) {
+                org.carapace.api.monitoring.EventKeyFile.generateDeviceKey(deviceId, false).write(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + file, e);
+        }
+        return file;
+    }
+
+    /** A UDP port of 127.0.0.1 that is free now. */
+    static int freeUdpPort() {
+        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free UDP port", e);
+        }
+    }
+
+    /**
+     * {@code bin/carapace-runtime} arguments that move the dev profile's SecOC demo endpoints (fixed ports 47301 and
+     * 47302 by default) to free ports, so a test's runtime does not collide with a demo or another runtime.
+     */
+    static List<String> devPortArguments() {
+        return List.of("--set", "secoc.demoPortA=" + freeUdpPort(), "--set", "secoc.demoPortB=" + freeUdpPort());
+    }
+
+    /**
+     * Waits until the runtime's admin socket exists (the platform is up): Pax Exam runs the tests as soon as the
+     * injected services are there, which on a loaded machine can be before the last components have started.
+     */
+    static void awaitAdminSocket(Path runDir) throws InterruptedException {
+        Path socket = runDir.resolve("admin.sock");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.exists(socket) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
     }
 
     /** Extracts the run bundles of the profile's exported jar; answers jar file to start level. */

@@ -12,7 +12,19 @@ import picocli.CommandLine.Spec;
         "Exit codes: 0 success, 1 a check failed (verification failed, image refused, signature bad),",
         "2 bad usage, unreadable input or runtime unreachable.",
         "Image sources: oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF], dir:ROOTFS, bundle:OCI_BUNDLE_DIR."},
-    subcommands = {VersionCommand.class, StatusCommand.class, ProtectionCommand.class})
+    // one subcommand per line, each with its comma: branches that add commands merge without conflicts
+    subcommands = {
+        VersionCommand.class,
+        StatusCommand.class,
+        org.carapace.cli.secoc.SecOcCommand.class,
+        org.carapace.cli.policy.KeysCommand.class,
+        org.carapace.cli.policy.TrustCommand.class,
+        org.carapace.cli.policy.PolicyCommand.class,
+        org.carapace.cli.image.ImageCommand.class,
+        org.carapace.cli.gate.GateCommand.class,
+        org.carapace.cli.events.EventsCommand.class,
+        ProtectionCommand.class,
+    })
 public final class CarapaceCommand implements Runnable {
 
     @Spec

@@ -75,6 +75,7 @@ public final class GateEndpoint implements SocketEndpoint {
 
     private final ContainerGate gate;
     private final EventAdmin events;
+    private final DecisionLog log;
     private final Logger logger;
     private final long decisionTimeoutMillis;
     private final int maxRequestBytes;
@@ -83,7 +84,7 @@ public final class GateEndpoint implements SocketEndpoint {
     private final List<ContainerGuard> guards = new CopyOnWriteArrayList<>();
 
     @Activate
-    public GateEndpoint(@Reference ContainerGate gate, @Reference EventAdmin events,
+    public GateEndpoint(@Reference ContainerGate gate, @Reference EventAdmin events, @Reference DecisionLog log,
                         @Reference(service = LoggerFactory.class) Logger logger, Config config) {
         if (config.decisionTimeoutMillis() <= 0 || config.maxRequestBytes() < 1024 || config.maxJsonDepth() < 4
             || config.threads() <= 0) {
@@ -92,6 +93,7 @@ public final class GateEndpoint implements SocketEndpoint {
         }
         this.gate = gate;
         this.events = events;
+        this.log = log;
         this.logger = logger;
         this.decisionTimeoutMillis = config.decisionTimeoutMillis();
         this.maxRequestBytes = config.maxRequestBytes();
@@ -198,6 +200,7 @@ public final class GateEndpoint implements SocketEndpoint {
     }
 
     private void report(GateDecision decision) {
+        log.record(decision);
         SecurityEventType type;
         switch (decision.verdict()) {
             case ALLOW:

@@ -72,7 +72,16 @@ final class ComponentHealth {
                 states.add(state);
                 switch (configuration.state) {
                     case ComponentConfigurationDTO.ACTIVE:
+                        // SCR reports ACTIVE before it registers the component's service: until then an immediate
+                        // EventHandler (monitoring) misses what is posted, PLATFORM_STARTED first
+                        if (description.immediate && description.serviceInterfaces.length > 0 && configuration.service == null) {
+                            problems.add("component " + description.name + " is still registering its service");
+                        }
+                        break;
                     case ComponentConfigurationDTO.SATISFIED:
+                        if (description.immediate) {
+                            problems.add("component " + description.name + " is still activating");
+                        }
                         break;
                     case ComponentConfigurationDTO.UNSATISFIED_REFERENCE:
                         List<String> missing = new ArrayList<>();

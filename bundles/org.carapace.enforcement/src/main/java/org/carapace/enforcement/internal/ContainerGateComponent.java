@@ -1,0 +1,143 @@
+package org.carapace.enforcement.internal;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.carapace.api.enforcement.ContainerGate;
+import org.carapace.api.enforcement.ContainerState;
+import org.carapace.api.enforcement.GateDecision;
+import org.carapace.api.events.SecurityEvent;
+import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.image.HashOptions;
+import org.carapace.api.image.ImageException;
+import org.carapace.api.image.ImageHasher;
+import org.carapace.api.platform.PlatformInfo;
+import org.carapace.api.policy.PolicyService;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The {@link ContainerGate} service: takes each decision from the effective signed policy in force at that moment
+ * and the rootfs on disk, and keeps the manifests of whitelisted images.
+ */
+@Component(configurationPid = ContainerGateComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+    service = {ContainerGate.class, ContainerGateComponent.class})
+@Designate(ocd = ContainerGateComponent.Config.class)
+public final class ContainerGateComponent implements ContainerGate {
+
+    static final String PID = "org.carapace.enforcement.decision";
+
+    @ObjectClassDefinition(name = "Carapace gate decision", description = "How the gate matches containers to the policy.")
+    @interface Config {
+        @AttributeDefinition(name = "Manifest directory",
+            description = "Where manifests of whitelisted images are kept. Empty: 'manifests' in the data directory.")
+        String manifestDir() default "";
+
+        @AttributeDefinition(name = "Maximum manifest size (bytes)")
+        int maxManifestBytes() default 64 * 1024 * 1024;
+
+        @AttributeDefinition(name = "Manifests kept in memory")
+        int manifestCacheEntries() default 64;
+
+        @AttributeDefinition(name = "Maximum config.json size (bytes)")
+        int maxConfigBytes() default 1024 * 1024;
+
+        @AttributeDefinition(name = "Differences reported", description = "How many differing paths a refusal names.")
+        int maxDifferences() default 5;
+
+        @AttributeDefinition(name = "Covered extended attributes",
+            description = "Must match the set the policy's images were sealed with (docs/rootfs-digest.md).")
+        String[] xattrNames() default {"security.capability"};
+
+        @AttributeDefinition(name = "Strict hashing", description = "Ignore the file digest cache: read every file.")
+        boolean strict() default false;
+
+        @AttributeDefinition(name = "Links the container runtime adds",
+            description = "'PATH -> TARGET': left out of the digest where the rootfs holds exactly that symbolic link "
+                + "(podman adds /etc/mtab -> /proc/mounts to images without one).")
+        String[] runtimeLinks() default {"/etc/mtab -> /proc/mounts"};
+    }
+
+    private static final String SENSOR = "org.carapace.enforcement";
+
+    private final PolicyService policy;
+    private final ManifestStore manifests;
+    private final GateDecider decider;
+    private final EventAdmin events;
+    private final Logger logger;
+
+    @Activate
+    public ContainerGateComponent(@Reference PolicyService policy, @Reference ImageHasher hasher,
+                                  @Reference PlatformInfo platform, @Reference EventAdmin events,
+                                  @Reference(service = LoggerFactory.class) Logger logger, Config config) throws IOException {
+        if (config.maxConfigBytes() < 1024 || config.maxDifferences() < 0 || config.manifestCacheEntries() < 1) {
+            throw new IllegalArgumentException("maxConfigBytes at least 1024, maxDifferences not negative, "
+                + "manifestCacheEntries positive");
+        }
+        this.policy = policy;
+        this.events = events;
+        this.logger = logger;
+        Path directory = config.manifestDir().isBlank() ? platform.dataDir().resolve("manifests") : Path.of(config.manifestDir());
+        if (!directory.isAbsolute()) {
+            throw new IllegalArgumentException("manifestDir must be absolute, was " + directory);
+        }
+        this.manifests = new ManifestStore(directory, hasher, config.maxManifestBytes(), config.manifestCacheEntries());
+        HashOptions options = HashOptions.defaults().withXattrNames(Set.of(config.xattrNames())).withStrict(config.strict());
+        this.decider = new GateDecider(hasher, manifests,
+            new GateDecider.Settings(config.maxConfigBytes(), config.maxDifferences(), options, 16,
+                runtimeLinks(config.runtimeLinks())));
+        logger.info("Gate deciding with manifests in {}", directory);
+    }
+
+    static Map<String, String> runtimeLinks(String[] specs) {
+        Map<String, String> links = new LinkedHashMap<>();
+        for (String spec : specs) {
+            String[] parts = spec.split(" -> ", -1);
+            if (parts.length != 2 || !parts[0].startsWith("/") || parts[0].length() < 2 || parts[0].endsWith("/")
+                || parts[0].contains("/../") || parts[0].contains("/./") || parts[0].endsWith("/..") || parts[1].isEmpty()) {
+                throw new IllegalArgumentException("runtimeLinks: '" + spec + "' is not 'ABSOLUTE_PATH -> TARGET'");
+            }
+            links.put(parts[0], parts[1]);
+        }
+        return links;
+    }
+
+    @Override
+    public GateDecision decide(ContainerState state) {
+        GateDecision decision = decider.decide(state, policy.snapshot());
+        for (String warning : decider.drainWarnings()) {
+            logger.warn("Tampered manifest ignored: {}", warning);
+            SecurityEvent event = SecurityEvent.of(SecurityEventType.IMAGE_TAMPERED, SENSOR,
+                "a stored image manifest was tampered with and is ignored", Map.of("detail", warning));
+            events.postEvent(new Event(event.topic(), event.toProperties(System.currentTimeMillis())));
+        }
+        return decision;
+    }
+
+    /** Stores a manifest (JSON form) after checking it; answers its rootfs digest. */
+    String addManifest(byte[] json) throws ImageException, IOException {
+        return manifests.add(json);
+    }
+
+    /** What the status command shows. */
+    Map<String, Object> status() throws IOException {
+        Map<String, Object> status = new LinkedHashMap<>();
+        status.put("manifestDir", manifests.directory().toString());
+        status.put("manifests", manifests.count());
+        status.put("policyGeneration", policy.snapshot().generation());
+        status.put("policyImages", policy.snapshot().imageCount());
+        return status;
+    }
+
+}

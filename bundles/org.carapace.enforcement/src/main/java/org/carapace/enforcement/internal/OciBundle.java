@@ -1,0 +1,110 @@
+package org.carapace.enforcement.internal;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * What the gate needs from an OCI runtime bundle's {@code config.json} (OCI runtime-spec config.md): where the root
+ * file system is ({@code root.path}, relative to the bundle or absolute) and which paths inside it are mount
+ * destinations (their content comes from elsewhere, so they are left out of the digest).
+ *
+ * @param rootfs the root file system directory, absolute, symbolic links resolved
+ * @param mountDestinations normalised absolute paths inside the container, sorted
+ */
+record OciBundle(Path rootfs, List<String> mountDestinations) {
+
+    /** The bundle cannot be used for a decision; the gate refuses and says why. */
+    static final class BundleException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BundleException(String message) {
+            super(message);
+        }
+    }
+
+    static OciBundle read(Path bundle, ObjectMapper mapper, int maxConfigBytes) throws BundleException {
+        Path config = bundle.resolve("config.json");
+        JsonNode json;
+        try {
+            if (!Files.isRegularFile(config, LinkOption.NOFOLLOW_LINKS)) {
+                throw new BundleException("bundle " + bundle + " has no regular config.json");
+            }
+            long size = Files.size(config);
+            if (size > maxConfigBytes) {
+                throw new BundleException("config.json is " + size + " bytes, more than the limit of " + maxConfigBytes);
+            }
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(config)) {
+                bytes = in.readNBytes(maxConfigBytes + 1);
+            }
+            if (bytes.length > maxConfigBytes) {
+                throw new BundleException("config.json grew beyond the limit of " + maxConfigBytes + " bytes while read");
+            }
+            json = mapper.readTree(bytes);
+        } catch (NoSuchFileException e) {
+            throw new BundleException("bundle " + bundle + " has no config.json");
+        } catch (JacksonException e) {
+            throw new BundleException("config.json is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new BundleException("cannot read " + config + ": " + e.getMessage());
+        }
+        if (json == null || !json.isObject()) {
+            throw new BundleException("config.json is not a JSON object");
+        }
+        JsonNode root = json.path("root").path("path");
+        if (!root.isTextual() || root.asText().isEmpty()) {
+            throw new BundleException("config.json has no root.path");
+        }
+        Path rootfs = bundle.resolve(root.asText()).normalize();
+        try {
+            rootfs = rootfs.toRealPath();
+        } catch (IOException e) {
+            throw new BundleException("root file system " + rootfs + " is missing: " + e.getMessage());
+        }
+        if (!Files.isDirectory(rootfs)) {
+            throw new BundleException("root file system " + rootfs + " is not a directory");
+        }
+        if (rootfs.getNameCount() == 0) {
+            throw new BundleException("root file system must not be the host's /");
+        }
+        Set<String> destinations = new TreeSet<>();
+        JsonNode mounts = json.get("mounts");
+        if (mounts != null && !mounts.isNull()) {
+            if (!mounts.isArray()) {
+                throw new BundleException("config.json mounts is not an array");
+            }
+            for (JsonNode mount : mounts) {
+                JsonNode destination = mount.get("destination");
+                if (destination == null || !destination.isTextual()) {
+                    throw new BundleException("a mount in config.json has no destination");
+                }
+                destinations.add(normalise(destination.asText()));
+            }
+        }
+        destinations.remove("/"); // a mount on / would exclude everything: never honoured
+        return new OciBundle(rootfs, List.copyOf(new ArrayList<>(destinations)));
+    }
+
+    /**
+     * "/etc//hosts/" and "etc/./hosts" become "/etc/hosts"; anchored at "/", ".." cannot climb above the root (runc
+     * resolves destinations inside the rootfs the same way). The literal path is excluded: a destination that is a
+     * symbolic link in the image excludes the link, not its target.
+     */
+    static String normalise(String destination) throws BundleException {
+        if (destination.isEmpty() || destination.indexOf('\0') >= 0) {
+            throw new BundleException("invalid mount destination '" + destination + "'");
+        }
+        return Path.of("/").resolve(destination).normalize().toString();
+    }
+}

@@ -1,0 +1,317 @@
+package org.carapace.enforcement.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.carapace.api.enforcement.ContainerState;
+import org.carapace.api.enforcement.GateDecision;
+import org.carapace.api.enforcement.Verdict;
+import org.carapace.api.image.HashOptions;
+import org.carapace.api.image.ImageHashResult;
+import org.carapace.api.image.ImageSource;
+import org.carapace.api.policy.AllowedImage;
+import org.carapace.api.policy.ContainerContext;
+import org.carapace.api.policy.EnforcementMode;
+import org.carapace.api.policy.ExecWhitelist;
+import org.carapace.api.policy.Exemption;
+import org.carapace.api.policy.ImageRule;
+import org.carapace.api.policy.PolicySnapshot;
+import org.carapace.imagehash.internal.ImageHashEngine;
+import org.carapace.imagehash.internal.ImageLimits;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The decision with the real hashing engine on real directories, against a fixed policy snapshot: every verdict,
+ * with the mount destinations a runtime adds, and with the stored image changed in each way the gate must see.
+ */
+class GateDeciderTest {
+
+    @TempDir
+    Path tmp;
+
+    private ImageHashEngine hasher;
+    private ManifestStore store;
+    private GateDecider decider;
+    private Path bundle;
+    private Path rootfs;
+
+    /** A policy snapshot fixed by the test: the decision's only view of the policy. */
+    static final class FixedPolicy implements PolicySnapshot {
+        final Map<String, AllowedImage> images = new HashMap<>();
+        final Set<String> revoked = new java.util.HashSet<>();
+        final List<Exemption> exemptions = new ArrayList<>();
+        long generation = 1;
+
+        FixedPolicy allow(String name, String digest, EnforcementMode mode) {
+            images.put(digest, new AllowedImage(new ImageRule(name, digest, Optional.empty(), mode, ExecWhitelist.EMPTY,
+                List.of(), List.of(), List.of()), "base", 1));
+            generation++;
+            return this;
+        }
+
+        @Override public long generation() { return generation; }
+        @Override public Instant createdAt() { return Instant.EPOCH; }
+        @Override public boolean isEmpty() { return images.isEmpty() && revoked.isEmpty() && exemptions.isEmpty(); }
+        @Override public Map<String, Long> versions() { return Map.of("base", 1L); }
+        @Override public Optional<Instant> expires() { return Optional.empty(); }
+        @Override public Optional<AllowedImage> lookup(String d) {
+            return revoked.contains(d) ? Optional.empty() : Optional.ofNullable(images.get(d));
+        }
+        @Override public boolean isRevoked(String d) { return revoked.contains(d); }
+        @Override public Collection<AllowedImage> images() {
+            return images.values().stream().filter(i -> !revoked.contains(i.rule().rootfsDigest())).toList();
+        }
+        @Override public int imageCount() { return images().size(); }
+        @Override public Set<String> revocations() { return Set.copyOf(revoked); }
+        @Override public List<Exemption> exemptions() { return List.copyOf(exemptions); }
+        @Override public Optional<Exemption> exemptionFor(ContainerContext c) {
+            return exemptions.stream().filter(e -> e.matches(c)).findFirst();
+        }
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        hasher = new ImageHashEngine(ImageLimits.DEFAULTS, 2, 1000);
+        store = new ManifestStore(tmp.resolve("manifests"), hasher, 1 << 20, 8);
+        decider = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4));
+        bundle = tmp.resolve("bundle");
+        rootfs = bundle.resolve("rootfs");
+        for (String dir : List.of("bin", "etc", "proc", "sys", "dev", "run", "tmp")) {
+            Files.createDirectories(rootfs.resolve(dir));
+        }
+        write("bin/tool", "#!/bin/sh\necho tool\n", "rwxr-xr-x");
+        write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", "rw-r--r--");
+        Files.createSymbolicLink(rootfs.resolve("bin/sh"), Path.of("tool"));
+        config(List.of());
+    }
+
+    @AfterEach
+    void tearDown() {
+        hasher.close();
+    }
+
+    private void write(String path, String content, String mode) throws IOException {
+        Path file = rootfs.resolve(path);
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+    }
+
+    private void config(List<String> mounts) throws IOException {
+        StringBuilder json = new StringBuilder("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"mounts\":[");
+        for (int i = 0; i < mounts.size(); i++) {
+            json.append(i == 0 ? "" : ",").append("{\"destination\":\"").append(mounts.get(i)).append("\",\"type\":\"bind\"}");
+        }
+        Files.writeString(bundle.resolve("config.json"), json.append("]}").toString());
+    }
+
+    private ContainerState state() {
+        return new ContainerState("1.0.2", "c1", "creating", 42, bundle, Map.of());
+    }
+
+    /** Seals the rootfs as it is now: full digest, and its manifest in the store. */
+    private String seal(boolean keepManifest) throws Exception {
+        ImageHashResult sealed = hasher.hash(new ImageSource.RootfsDirectory(rootfs), HashOptions.defaults().withStrict(true));
+        if (keepManifest) {
+            ByteArrayOutputStream json = new ByteArrayOutputStream();
+            hasher.writeManifest(sealed.manifest(), json);
+            store.add(json.toByteArray());
+        }
+        return sealed.rootfsDigest().toString();
+    }
+
+    @Test
+    void anUntouchedImageIsAllowedByItsFullDigest() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(false), EnforcementMode.ENFORCE);
+        GateDecision d = decider.decide(state(), policy);
+        assertEquals(Verdict.ALLOW, d.verdict(), d.reason());
+        assertEquals(Optional.of("app:1"), d.imageName());
+        assertEquals(Optional.of(rootfs.toRealPath()), d.rootfs());
+    }
+
+    @Test
+    void mountDestinationsPresentInTheImageAreMatchedThroughItsManifest() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.ENFORCE);
+        // what podman does: its mount points appear in the rootfs, and are left out of the digest
+        config(List.of("/proc", "/sys", "/dev", "/etc/hosts", "/run/.containerenv"));
+        Files.writeString(rootfs.resolve("etc/hosts"), "");
+        Files.writeString(rootfs.resolve("run/.containerenv"), "");
+        GateDecision d = decider.decide(state(), policy);
+        assertEquals(Verdict.ALLOW, d.verdict(), d.reason());
+        assertEquals(Optional.of("app:1"), d.imageName());
+    }
+
+    @Test
+    void withoutAManifestLeftOutMountPointsCannotBeMatchedAndAreRefused() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(false), EnforcementMode.ENFORCE);
+        config(List.of("/proc"));
+        GateDecision d = decider.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, d.verdict());
+        assertTrue(d.reason().contains("is not allowed by the policy"), d.reason());
+    }
+
+    @Test
+    void gate_changedByteIsRefusedNamingThePath() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.ENFORCE);
+        write("bin/tool", "#!/bin/sh\necho evil\n", "rwxr-xr-x");
+        GateDecision d = decider.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, d.verdict());
+        assertEquals(Optional.of("app:1"), d.imageName());
+        assertEquals(1, d.differences().size(), d.differences().toString());
+        assertTrue(d.differences().get(0).startsWith("/bin/tool"), d.differences().toString());
+    }
+
+    @Test
+    void gate_addedRemovedSetuidAndRetargetedAreEachRefusedNamingThePath() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.ENFORCE);
+        write("bin/dropped", "x", "rwxr-xr-x");
+        assertDiffersAt(policy, "/bin/dropped");
+        Files.delete(rootfs.resolve("bin/dropped"));
+        Files.delete(rootfs.resolve("etc/passwd"));
+        assertDiffersAt(policy, "/etc/passwd");
+        write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", "rw-r--r--");
+        Files.setAttribute(rootfs.resolve("bin/tool"), "unix:mode", 04755); // setuid
+        assertDiffersAt(policy, "/bin/tool");
+        Files.setPosixFilePermissions(rootfs.resolve("bin/tool"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.delete(rootfs.resolve("bin/sh"));
+        Files.createSymbolicLink(rootfs.resolve("bin/sh"), Path.of("/tmp/evil"));
+        assertDiffersAt(policy, "/bin/sh");
+    }
+
+    private void assertDiffersAt(FixedPolicy policy, String path) {
+        GateDecision d = decider.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, d.verdict(), d.reason());
+        assertTrue(d.differences().stream().anyMatch(x -> x.startsWith(path)), path + " not in " + d.differences());
+    }
+
+    @Test
+    void auditModeAllowsAChangedImageAndSaysWhy() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.AUDIT);
+        write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nevil:x:0:0::/:/bin/sh\n", "rw-r--r--");
+        GateDecision d = decider.decide(state(), policy);
+        assertEquals(Verdict.AUDIT, d.verdict(), d.reason());
+        assertEquals("audit", d.mode());
+        assertTrue(d.differences().get(0).startsWith("/etc/passwd"), d.differences().toString());
+    }
+
+    @Test
+    void gate_revokedImageIsRefusedEvenThoughItIsListed() throws Exception {
+        String digest = seal(true);
+        FixedPolicy policy = new FixedPolicy().allow("app:1", digest, EnforcementMode.ENFORCE);
+        policy.revoked.add(digest);
+        assertEquals(Verdict.REFUSE, decider.decide(state(), policy).verdict());
+        config(List.of("/proc")); // also when matched through the manifest
+        GateDecision d = decider.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, d.verdict());
+        assertTrue(d.reason().contains("revoked"), d.reason());
+    }
+
+    @Test
+    void anExemptedPlatformContainerIsAllowedWithoutLookingAtItsBundle() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("other", "sha256:" + "0".repeat(64), EnforcementMode.ENFORCE);
+        policy.exemptions.add(new Exemption("platform-agent", Map.of("io.carapace.role", "platform"), Optional.empty(),
+            Optional.empty()));
+        ContainerState platform = new ContainerState("1.0.2", "agent", "creating", 1, tmp.resolve("no-such-bundle"),
+            Map.of("io.carapace.role", "platform"));
+        GateDecision d = decider.decide(platform, policy);
+        assertEquals(Verdict.ALLOW, d.verdict(), d.reason());
+        assertEquals("exempt", d.mode());
+        assertEquals(Verdict.REFUSE, decider.decide(state(), policy).verdict(), "the exemption matches only its containers");
+    }
+
+    @Test
+    void gate_noPolicyRefusesEverything() throws Exception {
+        seal(true);
+        GateDecision d = decider.decide(state(), new FixedPolicy());
+        assertEquals(Verdict.REFUSE, d.verdict());
+        assertTrue(d.reason().contains("no signed policy"), d.reason());
+    }
+
+    @Test
+    void gate_brokenBundlesAreRefusedNamingTheProblem() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(false), EnforcementMode.ENFORCE);
+        Files.writeString(bundle.resolve("config.json"), "{\"root\":{\"path\":\"missing\"}}");
+        assertTrue(decider.decide(state(), policy).reason().contains("missing"));
+        Files.writeString(bundle.resolve("config.json"), "{\"root\":{\"path\":\"rootfs\"}, \"root\":{}}");
+        assertTrue(decider.decide(state(), policy).reason().contains("not valid JSON"));
+        Files.delete(bundle.resolve("config.json"));
+        assertTrue(decider.decide(state(), policy).reason().contains("config.json"));
+        Files.writeString(bundle.resolve("config.json"), "{\"root\":{\"path\":\"/\"}}");
+        GateDecision hostRoot = decider.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, hostRoot.verdict());
+        assertTrue(hostRoot.reason().contains("host's /"), hostRoot.reason());
+    }
+
+    @Test
+    void gate_tamperedStoredManifestIsIgnoredAndReported() throws Exception {
+        String digest = seal(true);
+        FixedPolicy policy = new FixedPolicy().allow("app:1", digest, EnforcementMode.ENFORCE);
+        Path file = store.directory().resolve(ManifestStore.fileName(digest));
+        // a fresh store without the cache, reading the file an attacker rewrote with another image's manifest
+        String json = Files.readString(file);
+        assertTrue(json.contains("\"target\":\"tool\""), json);
+        Files.writeString(file, json.replace("\"target\":\"tool\"", "\"target\":\"evil\""));
+        ManifestStore fresh = new ManifestStore(store.directory(), hasher, 1 << 20, 8);
+        GateDecider second = new GateDecider(hasher, fresh, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4));
+        config(List.of("/proc"));
+        assertEquals(Verdict.REFUSE, second.decide(state(), policy).verdict());
+        assertFalse(second.drainWarnings().isEmpty());
+    }
+
+    @Test
+    void manifestStoreRefusesJsonThatIsNotAManifest() {
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+            () -> store.add("{\"formatVersion\":1}".getBytes(StandardCharsets.UTF_8)));
+        assertFalse(e.getMessage().isEmpty());
+    }
+
+    @Test
+    void podmansMtabLinkIsLeftOutOnlyWhenItIsExactlyThatLink() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.ENFORCE);
+        GateDecider podman = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4,
+            ContainerGateComponent.runtimeLinks(new String[] {"/etc/mtab -> /proc/mounts"})));
+        config(List.of("/proc"));
+        Path mtab = rootfs.resolve("etc/mtab");
+        Files.createSymbolicLink(mtab, Path.of("/proc/mounts"));
+        GateDecision linked = podman.decide(state(), policy);
+        assertEquals(Verdict.ALLOW, linked.verdict(), linked.reason());
+
+        Files.delete(mtab);
+        Files.createSymbolicLink(mtab, Path.of("/etc/shadow"));
+        GateDecision retargeted = podman.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, retargeted.verdict());
+        assertEquals(List.of("/etc/mtab: added (symlink)"), retargeted.differences());
+
+        Files.delete(mtab);
+        write("etc/mtab", "not a link\n", "rw-r--r--");
+        GateDecision file = podman.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, file.verdict());
+        assertEquals(List.of("/etc/mtab: added (file)"), file.differences());
+    }
+
+    @Test
+    void runtimeLinksMustBeAbsolutePathsWithATarget() {
+        for (String bad : new String[] {"etc/mtab -> /proc/mounts", "/etc/mtab", "/etc/../mtab -> x", "/ -> x", "/etc/mtab -> "}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ContainerGateComponent.runtimeLinks(new String[] {bad}), bad);
+            assertTrue(e.getMessage().contains(bad), e.getMessage());
+        }
+    }
+}

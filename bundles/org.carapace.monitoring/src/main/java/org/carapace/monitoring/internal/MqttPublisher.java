@@ -1,0 +1,415 @@
+package org.carapace.monitoring.internal;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLSocketFactory;
+import org.carapace.api.monitoring.MonitoringTopics;
+import org.eclipse.paho.client.mqttv3.IMqttActionListener;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttCallback;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+
+/**
+ * Forwards the journal to the MQTT broker: QoS 1, in journal order, up to {@code maxInflight} unacknowledged
+ * messages, each acknowledgement (PUBACK, MQTT 3.1.1 §4.3.2) moving the journal's position. It keeps a retained
+ * online/offline status on {@code carapace/v1/<device>/status} with a last will (MQTT 3.1.1 §3.1.2.5), and
+ * reconnects with exponential backoff and jitter.
+ *
+ * <p>The session is clean (MQTT 3.1.1 §3.1.2.4): after any reconnect the publisher itself resends everything the
+ * journal holds unacknowledged, in order. A message can therefore arrive twice; the back end drops duplicates by
+ * device and sequence number. Paho's own store is in memory only; the journal is the store.
+ */
+final class MqttPublisher implements AutoCloseable {
+
+    /**
+     * Connection settings.
+     *
+     * @param brokerUrl {@code tcp://host:port} or {@code ssl://host:port}
+     * @param clientId the MQTT client id
+     * @param deviceId the device, for the topics
+     * @param username user name, or {@code null}
+     * @param password password, or {@code null}
+     * @param socketFactory TLS socket factory for {@code ssl://}, else {@code null}
+     * @param keepAliveSeconds MQTT keep-alive
+     * @param connectTimeoutSeconds how long a connect may take
+     * @param reconnectMinMillis first backoff after a failure
+     * @param reconnectMaxMillis longest backoff
+     * @param maxInflight most messages awaiting their acknowledgement
+     * @param batchRecords most records read from the journal at once
+     */
+    record Settings(String brokerUrl, String clientId, String deviceId, String username, char[] password,
+                    SSLSocketFactory socketFactory, int keepAliveSeconds, int connectTimeoutSeconds,
+                    long reconnectMinMillis, long reconnectMaxMillis, int maxInflight, int batchRecords) {
+        Settings {
+            Objects.requireNonNull(brokerUrl, "brokerUrl");
+            if (!brokerUrl.startsWith("tcp://") && !brokerUrl.startsWith("ssl://")) {
+                throw new IllegalArgumentException("brokerUrl must start with tcp:// or ssl://, was '" + brokerUrl + "'");
+            }
+            if (brokerUrl.startsWith("ssl://") && socketFactory == null) {
+                throw new IllegalArgumentException("an ssl:// broker needs a CA file");
+            }
+            if (clientId == null || clientId.isEmpty() || clientId.length() > 65535) {
+                throw new IllegalArgumentException("clientId must not be empty");
+            }
+            if (keepAliveSeconds < 1 || connectTimeoutSeconds < 1) {
+                throw new IllegalArgumentException("keepAliveSeconds and connectTimeoutSeconds must be positive");
+            }
+            if (reconnectMinMillis < 1 || reconnectMaxMillis < reconnectMinMillis) {
+                throw new IllegalArgumentException("need 1 <= reconnectMinMillis <= reconnectMaxMillis");
+            }
+            if (maxInflight < 1 || maxInflight > 65535 || batchRecords < 1) {
+                throw new IllegalArgumentException("maxInflight must be 1 to 65535 and batchRecords positive");
+            }
+        }
+    }
+
+    /** Connection state. */
+    enum State { CONNECTING, CONNECTED, BACKING_OFF, STOPPED }
+
+    private static final class Inflight {
+        final long sequence;
+        volatile boolean acked;
+
+        Inflight(long sequence) {
+            this.sequence = sequence;
+        }
+    }
+
+    private final Settings settings;
+    private final EventJournal journal;
+    private final String bootId;
+    private final Clock wallClock;
+    private final Consumer<String> info;
+    private final Consumer<String> warn;
+    private final Thread thread;
+    private final Map<String, String> topics = new HashMap<>();
+    private final Object signal = new Object();
+    private final String statusTopic;
+
+    private volatile boolean running = true;
+    private volatile State state = State.CONNECTING;
+    private volatile long stateSinceMillis;
+    private volatile long lastDeliveryMillis;
+    private volatile long lastAckedSeq;
+    private volatile long published;
+    private volatile long acknowledged;
+    private volatile long connects;
+    private volatile String lastError;
+    private volatile int inflightCount;
+    private volatile boolean lost;
+    /** Set while the publisher thread waits for acknowledgements: only then does an acknowledgement wake it. */
+    private volatile boolean waiting;
+    private MqttAsyncClient client;
+    private long failures;
+    private long lastWarningNanos;
+
+    MqttPublisher(Settings settings, EventJournal journal, String bootId, Clock wallClock, Consumer<String> info,
+                  Consumer<String> warn) {
+        this.settings = settings;
+        this.journal = journal;
+        this.bootId = bootId;
+        this.wallClock = wallClock;
+        this.info = info;
+        this.warn = warn;
+        this.statusTopic = MonitoringTopics.status(settings.deviceId());
+        this.stateSinceMillis = wallClock.millis();
+        this.thread = new Thread(this::run, "carapace-mqtt-publisher");
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** A snapshot for status reports. */
+    Map<String, Object> status() {
+        Map<String, Object> status = new LinkedHashMap<>();
+        status.put("broker", settings.brokerUrl());
+        status.put("clientId", settings.clientId());
+        status.put("state", state.name());
+        status.put("since", Instant.ofEpochMilli(stateSinceMillis).toString());
+        status.put("connects", connects);
+        status.put("published", published);
+        status.put("acknowledged", acknowledged);
+        status.put("inflight", inflightCount);
+        status.put("lastAcknowledgedSeq", lastAckedSeq);
+        status.put("lastDelivery", lastDeliveryMillis == 0 ? null : Instant.ofEpochMilli(lastDeliveryMillis).toString());
+        status.put("lastError", lastError);
+        return status;
+    }
+
+    State state() {
+        return state;
+    }
+
+    private void setState(State next) {
+        if (state != next) {
+            state = next;
+            stateSinceMillis = wallClock.millis();
+        }
+    }
+
+    private byte[] statusPayload(String presence, String reason) {
+        String json = "{\"v\":1,\"device\":\"" + settings.deviceId() + "\",\"state\":\"" + presence + "\",\"boot\":\""
+            + bootId + "\",\"time\":\"" + wallClock.instant() + "\"" + (reason == null ? "" : ",\"reason\":\"" + reason + "\"") + "}";
+        return json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private void run() {
+        long backoff = settings.reconnectMinMillis();
+        try {
+            client = new MqttAsyncClient(settings.brokerUrl(), settings.clientId(), new MemoryPersistence());
+        } catch (MqttException e) {
+            lastError = "cannot create the MQTT client: " + e;
+            warn.accept(lastError);
+            setState(State.STOPPED);
+            return;
+        }
+        client.setCallback(new MqttCallback() {
+            @Override
+            public void connectionLost(Throwable cause) {
+                lost = true;
+                lastError = "connection lost: " + cause;
+                synchronized (signal) {
+                    signal.notifyAll();
+                }
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+                // the publisher subscribes to nothing
+            }
+
+            @Override
+            public void deliveryComplete(IMqttDeliveryToken token) {
+                // acknowledgements arrive through each publish's listener
+            }
+        });
+        while (running) {
+            setState(State.CONNECTING);
+            try {
+                connect();
+                connects++;
+                failures = 0;
+                backoff = settings.reconnectMinMillis();
+                setState(State.CONNECTED);
+                info.accept("Connected to MQTT broker " + settings.brokerUrl() + " as " + settings.clientId());
+                forward();
+            } catch (MqttException | IOException e) {
+                lastError = describe(e);
+            } catch (RuntimeException e) {
+                // a bug must not end forwarding for good: report it, back off, try again
+                lastError = "unexpected: " + e;
+                warn.accept("MQTT publisher failed unexpectedly: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            if (!running) {
+                break;
+            }
+            disconnectQuietly();
+            setState(State.BACKING_OFF);
+            failures++;
+            // one warning when an outage starts, then one a minute: a long outage must not flood the log
+            long now = System.nanoTime();
+            if (failures == 1 || now - lastWarningNanos >= 60_000_000_000L) {
+                warn.accept("MQTT broker " + settings.brokerUrl() + " unavailable (" + lastError + "); " + failures
+                    + " attempt(s) failed, retrying in " + backoff + " ms; events are kept in the journal");
+                lastWarningNanos = now;
+            }
+            if (!sleep(backoff)) {
+                break;
+            }
+            // exponential backoff with +-20% jitter, so a fleet does not reconnect in lockstep after an outage
+            long doubled = Math.min(settings.reconnectMaxMillis(), backoff * 2);
+            backoff = Math.max(settings.reconnectMinMillis(), (long) (doubled * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble())));
+            backoff = Math.min(backoff, settings.reconnectMaxMillis());
+        }
+        setState(State.STOPPED);
+    }
+
+    private static String describe(Exception e) {
+        // Paho's MqttException already names its cause
+        return e.toString();
+    }
+
+    private void connect() throws MqttException {
+        MqttConnectOptions options = new MqttConnectOptions();
+        options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+        options.setCleanSession(true);
+        options.setAutomaticReconnect(false);
+        options.setKeepAliveInterval(settings.keepAliveSeconds());
+        options.setConnectionTimeout(settings.connectTimeoutSeconds());
+        options.setMaxInflight(settings.maxInflight());
+        options.setWill(statusTopic, statusPayload("offline", "connection-lost"), 1, true);
+        if (settings.username() != null) {
+            options.setUserName(settings.username());
+        }
+        if (settings.password() != null) {
+            options.setPassword(settings.password());
+        }
+        if (settings.socketFactory() != null) {
+            options.setSocketFactory(settings.socketFactory());
+            options.setHttpsHostnameVerificationEnabled(true);
+        }
+        lost = false;
+        client.connect(options).waitForCompletion(settings.connectTimeoutSeconds() * 1000L + 1000);
+        client.publish(statusTopic, statusPayload("online", null), 1, true).waitForCompletion(settings.connectTimeoutSeconds() * 1000L);
+    }
+
+    /** Publishes from the journal until the connection is lost or the publisher stops. */
+    private void forward() throws MqttException, IOException, InterruptedException {
+        ArrayDeque<Inflight> inflight = new ArrayDeque<>();
+        long cursor = journal.firstAvailable();
+        IMqttActionListener acked = new IMqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+                ((Inflight) token.getUserContext()).acked = true;
+                if (waiting) {
+                    synchronized (signal) {
+                        signal.notifyAll();
+                    }
+                }
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable failure) {
+                lastError = "publish failed: " + failure;
+                synchronized (signal) {
+                    signal.notifyAll();
+                }
+            }
+        };
+        try {
+            while (running && !lost && client.isConnected()) {
+                releaseAcknowledged(inflight);
+                int room = settings.maxInflight() - inflight.size();
+                // read in batches: with messages in flight, wait until a useful number of acknowledgements freed room
+                if (room <= 0 || (!inflight.isEmpty() && room < Math.min(settings.batchRecords(), settings.maxInflight() / 4))) {
+                    synchronized (signal) {
+                        waiting = true;
+                        if (!inflight.peekFirst().acked && !lost && running) {
+                            signal.wait(20);
+                        }
+                        waiting = false;
+                    }
+                    continue;
+                }
+                List<JournalRecord> batch = journal.read(cursor, Math.min(room, settings.batchRecords()), 1 << 20);
+                if (batch.isEmpty()) {
+                    journal.awaitRecords(cursor - 1, inflight.isEmpty() ? 200 : 5);
+                    continue;
+                }
+                for (JournalRecord record : batch) {
+                    Inflight entry = new Inflight(record.sequence());
+                    inflight.addLast(entry);
+                    client.publish(topic(record.category()), SealedEvent.decode(record.payload()).toJson(), 1, false, entry, acked);
+                    published++;
+                    cursor = record.sequence() + 1;
+                }
+                inflightCount = inflight.size();
+            }
+            if (lost || !client.isConnected()) {
+                throw new IOException(lastError == null ? "connection lost" : lastError);
+            }
+        } finally {
+            releaseAcknowledged(inflight);
+            inflightCount = 0;
+        }
+    }
+
+    /** Moves the journal's position over the acknowledged prefix of what is in flight. */
+    private void releaseAcknowledged(ArrayDeque<Inflight> inflight) {
+        long last = -1;
+        int released = 0;
+        while (!inflight.isEmpty() && inflight.peekFirst().acked) {
+            last = inflight.pollFirst().sequence;
+            released++;
+        }
+        if (last > 0) {
+            journal.acknowledge(last);
+            acknowledged += released;
+            lastAckedSeq = last;
+            lastDeliveryMillis = wallClock.millis();
+            inflightCount = inflight.size();
+        }
+    }
+
+    private String topic(String category) {
+        return topics.computeIfAbsent(category, c -> MonitoringTopics.events(settings.deviceId(), c));
+    }
+
+    private boolean sleep(long millis) {
+        synchronized (signal) {
+            long deadline = System.currentTimeMillis() + millis;
+            while (running) {
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    return true;
+                }
+                try {
+                    signal.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return false;
+        }
+    }
+
+    private void disconnectQuietly() {
+        try {
+            if (client.isConnected()) {
+                client.disconnect(1000).waitForCompletion(2000);
+            }
+        } catch (MqttException e) {
+            // the connection is going anyway
+        }
+    }
+
+    /** Publishes the retained offline status, disconnects and stops. Events still unacknowledged stay journalled. */
+    @Override
+    public void close() {
+        running = false;
+        synchronized (signal) {
+            signal.notifyAll();
+        }
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (client != null) {
+            try {
+                if (client.isConnected()) {
+                    client.publish(statusTopic, statusPayload("offline", "shutdown"), 1, true).waitForCompletion(2_000);
+                    client.disconnect(1_000).waitForCompletion(2_000);
+                }
+            } catch (MqttException e) {
+                warn.accept("MQTT disconnect failed: " + e);
+            }
+            try {
+                client.close(true);
+            } catch (MqttException e) {
+                // nothing left to release
+            }
+        }
+        setState(State.STOPPED);
+    }
+}

@@ -1,0 +1,255 @@
+package org.carapace.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * The container gate end to end with plain runc: the real {@code dev} runtime, a real busybox image built with umoci, a
+ * signed policy made with the CLI, OCI bundles from {@code umoci unpack} whose config.json runs the real static hook at
+ * {@code createRuntime}. Issue 5 items 5 and 7: allowed, each kind of tampering refused with its path, revoked, audit,
+ * exemption, 50 concurrent creations, garbage on the socket.
+ */
+public class GateRuncIT {
+
+    static GateHarness h;
+    static String digest;
+    static String auditDigest;
+    static String revokedDigest;
+
+    @BeforeClass
+    public static void imagePolicyAndRuntime() throws Exception {
+        h = new GateHarness("gate-runc");
+        digest = h.buildImage();
+        h.sh("umoci unpack --image oci:it pristine >/dev/null");
+        h.provisionKeys();
+        h.startRuntime();
+        h.okRuntime("trust", "install", h.f("root.json"));
+        // two variants of the image, each whitelisted by the digest of its bundle (mount points left out)
+        bundle("audited", "echo audited > rootfs/etc/variant");
+        auditDigest = bundleDigest("audited");
+        h.ok("image", "digest", "--manifest", h.f("audited-manifest.json"), "bundle:" + h.f("audited"));
+        bundle("revoked", "echo revoked > rootfs/etc/variant");
+        revokedDigest = bundleDigest("revoked");
+        JsonNode manifest = GateHarness.JSON.readTree(Files.readString(Path.of(h.f("manifest.json"))));
+        long files = 0;
+        for (JsonNode entry : manifest.get("entries")) {
+            files += "file".equals(entry.get("type").textValue()) ? 1 : 0;
+        }
+        h.ok("policy", "init", "-o", h.f("base.json"), "--device", "dev-vehicle-0001");
+        h.ok("policy", "add-image", h.f("base.json"), "--name", "busybox", "--rootfs-digest", digest,
+            "--manifest-ref", digest + ":" + files);
+        h.ok("policy", "add-image", h.f("base.json"), "--name", "busybox-audited", "--rootfs-digest", auditDigest,
+            "--mode", "audit");
+        h.ok("policy", "add-image", h.f("base.json"), "--name", "busybox-old", "--rootfs-digest", revokedDigest);
+        h.ok("policy", "revoke", h.f("base.json"), "--digest", revokedDigest, "--reason", "CVE-2026-0001");
+        h.ok("policy", "exempt", h.f("base.json"), "--name", "platform-agent", "--container-id", "platform-[a-z0-9-]+",
+            "--bundle-prefix", h.f("platform"));
+        h.signAndInstall("base");
+        h.okRuntime("gate", "manifest", "add", h.f("manifest.json"));
+        h.okRuntime("gate", "manifest", "add", h.f("audited-manifest.json"));
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        if (h != null) {
+            h.shell("for c in $(runc list -q | grep '^it-'); do runc delete -f $c; done");
+            h.stopRuntime(false);
+        }
+    }
+
+    /** A copy of the pristine bundle with the hook in its config.json, changed by {@code change} (run in the bundle). */
+    static Path bundle(String name, String change) throws Exception {
+        Path bundle = h.work.resolve(name);
+        h.sh("cp -a pristine " + name + " && cd " + name + " && " + change);
+        JsonNode config = GateHarness.JSON.readTree(bundle.resolve("config.json").toFile());
+        var process = (com.fasterxml.jackson.databind.node.ObjectNode) config.get("process");
+        process.put("terminal", false);
+        process.putArray("args").add("/bin/sh").add("-c").add("echo container-ran");
+        var hooks = ((com.fasterxml.jackson.databind.node.ObjectNode) config).putObject("hooks");
+        var hook = hooks.putArray("createRuntime").addObject();
+        hook.put("path", h.hook.toString());
+        hook.putArray("args").add("carapace-oci-hook").add("--stage").add("createRuntime").add("--timeout-ms").add("5000")
+            .add("--socket").add(h.run.resolve("gate.sock").toString());
+        hook.put("timeout", 10);
+        GateHarness.JSON.writeValue(bundle.resolve("config.json").toFile(), config);
+        return bundle;
+    }
+
+    static String bundleDigest(String name) {
+        try {
+            return h.ok("image", "digest", "--json", "bundle:" + h.f(name)).json().get("rootfsDigest").textValue();
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static GateHarness.Result runc(String bundle, String id) throws Exception {
+        GateHarness.Result r = h.shell("runc run --bundle " + bundle + " " + id + "; rc=$?; runc delete -f " + id
+            + " >/dev/null 2>&1 || true; exit $rc");
+        return r;
+    }
+
+    static void assertRefused(GateHarness.Result r, String... expected) {
+        assertNotEquals("the container ran:\n" + r.all(), 0, r.exit());
+        assertTrue(r.all(), !r.out().contains("container-ran"));
+        assertTrue(r.all(), r.err().contains("carapace: refused: image busybox"));
+        for (String text : expected) {
+            assertTrue("expected '" + text + "' in:\n" + r.err(), r.err().contains(text));
+        }
+    }
+
+    @Test
+    public void theWhitelistedImageRuns() throws Exception {
+        bundle("allowed", "true");
+        long before = h.decisions("allow");
+        GateHarness.Result r = runc("allowed", "it-allowed");
+        assertEquals(r.all(), 0, r.exit());
+        assertTrue(r.all(), r.out().contains("container-ran"));
+        assertEquals(before + 1, h.decisions("allow"));
+        assertTrue(h.log(), h.log().contains("Gate: ALLOW container it-allowed (image busybox)"));
+    }
+
+    @Test
+    public void aChangedByteInABinaryIsRefused() throws Exception {
+        Path bundle = bundle("byte", "true");
+        try (RandomAccessFile file = new RandomAccessFile(bundle.resolve("rootfs/bin/busybox").toFile(), "rw")) {
+            file.seek(4096);
+            int b = file.read();
+            file.seek(4096);
+            file.write(b ^ 0x01);
+        }
+        assertRefused(runc("byte", "it-byte"), "differs at /bin/busybox: changed");
+    }
+
+    @Test
+    public void anAddedFileIsRefused() throws Exception {
+        bundle("added", "printf '#!/bin/sh\\nid\\n' > rootfs/usr/bin/backdoor && chmod 755 rootfs/usr/bin/backdoor");
+        assertRefused(runc("added", "it-added"), "differs at /usr/bin/backdoor: added");
+    }
+
+    @Test
+    public void aRemovedFileIsRefused() throws Exception {
+        bundle("removed", "rm rootfs/etc/passwd");
+        assertRefused(runc("removed", "it-removed"), "differs at /etc/passwd: removed");
+    }
+
+    @Test
+    public void aSetuidBitIsRefused() throws Exception {
+        bundle("setuid", "chmod u+s rootfs/usr/bin/ping");
+        assertRefused(runc("setuid", "it-setuid"), "differs at /usr/bin/ping: changed mode (0755 -> 4755)");
+    }
+
+    @Test
+    public void aRetargetedSymlinkIsRefused() throws Exception {
+        bundle("symlink", "ln -sfn ../usr/bin/ping rootfs/bin/cat");
+        assertRefused(runc("symlink", "it-symlink"), "differs at /bin/cat: changed target (busybox -> ../usr/bin/ping)");
+    }
+
+    @Test
+    public void aRevokedImageIsRefusedThoughListed() throws Exception {
+        GateHarness.Result r = runc("revoked", "it-revoked");
+        assertNotEquals(r.all(), 0, r.exit());
+        assertTrue(r.all(), r.err().contains("carapace: refused:") && r.err().contains(revokedDigest + " is revoked"));
+    }
+
+    @Test
+    public void auditModeRunsADifferingContainerAndReportsTheDifference() throws Exception {
+        GateHarness.Result exact = runc("audited", "it-audited");
+        assertEquals(exact.all(), 0, exact.exit());
+        assertTrue(h.log(), h.log().contains("Gate: ALLOW container it-audited (image busybox-audited)"));
+
+        bundle("audited-changed", "echo audited > rootfs/etc/variant && echo extra > rootfs/etc/extra");
+        long before = h.decisions("audit");
+        GateHarness.Result r = runc("audited-changed", "it-audited-changed");
+        assertEquals(r.all(), 0, r.exit());
+        assertTrue(r.all(), r.out().contains("container-ran"));
+        assertEquals(before + 1, h.decisions("audit"));
+        JsonNode last = h.gateStatus().get("recent").get(0);
+        assertEquals("AUDIT", last.get("verdict").textValue());
+        assertEquals("it-audited-changed", last.get("containerId").textValue());
+        assertEquals("/etc/extra: added (file)", last.get("differences").get(0).textValue());
+        // the same change to an image in enforce mode is refused
+        bundle("enforced-changed", "echo extra > rootfs/etc/extra");
+        assertRefused(runc("enforced-changed", "it-enforced-changed"), "differs at /etc/extra: added (file)");
+    }
+
+    @Test
+    public void anExemptedPlatformContainerRunsOnlyWhereTheExemptionSaysSo() throws Exception {
+        Files.createDirectories(h.work.resolve("platform"));
+        bundle("platform/agent", "echo not-in-any-policy > rootfs/etc/agent");
+        GateHarness.Result r = runc("platform/agent", "platform-agent-1");
+        assertEquals(r.all(), 0, r.exit());
+        assertTrue(h.log(), h.log().contains("exempted by the policy's exemption 'platform-agent'"));
+        // the same bundle under an id the exemption does not name is an unknown image
+        GateHarness.Result other = runc("platform/agent", "it-agent");
+        assertNotEquals(other.all(), 0, other.exit());
+        assertTrue(other.all(), other.err().contains("differs at /etc/agent: added"));
+    }
+
+    @Test
+    public void fiftyConcurrentCreationsAllGetADecision() throws Exception {
+        bundle("many", "true");
+        long before = h.decisions("allow");
+        ExecutorService pool = Executors.newFixedThreadPool(50);
+        try {
+            List<Future<GateHarness.Result>> runs = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                String id = "it-many-" + i;
+                runs.add(pool.submit(() -> runc("many", id)));
+            }
+            for (Future<GateHarness.Result> run : runs) {
+                GateHarness.Result r = run.get(3, TimeUnit.MINUTES);
+                assertEquals(r.all(), 0, r.exit());
+                assertTrue(r.all(), r.out().contains("container-ran"));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(before + 50, h.decisions("allow"));
+    }
+
+    @Test
+    public void garbageOnTheSocketGetsAClearRefusalAndTheGateKeepsServing() throws Exception {
+        for (byte[] garbage : new byte[][] {
+            "GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
+            "CARAPACE-GATE 1 createRuntime\n{\"ociVersion\": [[[[".getBytes(StandardCharsets.US_ASCII),
+            new byte[] {0, (byte) 0xff, 0x7f, 10, 13, 0}}) {
+            try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                channel.connect(UnixDomainSocketAddress.of(h.run.resolve("gate.sock")));
+                OutputStream out = Channels.newOutputStream(channel);
+                out.write(garbage);
+                out.flush();
+                channel.shutdownOutput();
+                InputStream in = Channels.newInputStream(channel);
+                String answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(answer, answer.startsWith("REFUSE "));
+                assertTrue(answer, answer.length() > "REFUSE ".length() + 10);
+            }
+        }
+        bundle("after-garbage", "true");
+        GateHarness.Result r = runc("after-garbage", "it-after-garbage");
+        assertEquals(r.all(), 0, r.exit());
+    }
+}
