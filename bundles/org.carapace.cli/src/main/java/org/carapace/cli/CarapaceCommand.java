@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
         org.carapace.cli.image.ImageCommand.class,
         org.carapace.cli.gate.GateCommand.class,
         org.carapace.cli.events.EventsCommand.class,
+        ProtectionCommand.class,
     })
 public final class CarapaceCommand implements Runnable {
 
