@@ -91,7 +91,7 @@ final class ComponentHealth {
                         problems.add("component " + description.name + " is missing " + String.join(", ", missing));
                         break;
                     case ComponentConfigurationDTO.FAILED_ACTIVATION:
-                        problems.add("component " + description.name + " failed to activate: " + configuration.failure);
+                        problems.add("component " + description.name + " failed to activate: " + cause(configuration.failure));
                         break;
                     default:
                         problems.add("component " + description.name + " is " + state);
@@ -125,5 +125,19 @@ final class ComponentHealth {
             case ComponentConfigurationDTO.FAILED_ACTIVATION: return "failed-activation";
             default: return "unknown(" + state + ")";
         }
+    }
+
+    /** SCR's failure is a whole stack trace: the innermost cause's line says what was wrong. */
+    static String cause(String failure) {
+        if (failure == null) {
+            return "(no reason given)";
+        }
+        String line = failure.lines().findFirst().orElse(failure);
+        for (String candidate : (Iterable<String>) failure.lines()::iterator) {
+            if (candidate.startsWith("Caused by: ")) {
+                line = candidate.substring("Caused by: ".length());
+            }
+        }
+        return line.strip();
     }
 }
