@@ -176,6 +176,19 @@ int main(int argc, char **argv) {
         snprintf(why, sizeof why, "%s (%s)", socket_path, strerror(errno));
         return refuse("the Carapace runtime is not running: cannot connect to %s", why);
     }
+    /* the answer decides: only a server run by root (or by this hook's own user) may give it */
+    struct ucred peer;
+    socklen_t peer_len = sizeof peer;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) != 0) {
+        char why[600];
+        snprintf(why, sizeof why, "%s (%s)", socket_path, strerror(errno));
+        return refuse("cannot check who serves %s", why);
+    }
+    if (peer.uid != 0 && peer.uid != geteuid()) {
+        char who[600];
+        snprintf(who, sizeof who, "%s is served by uid %u", socket_path, (unsigned)peer.uid);
+        return refuse("%s, neither root nor this hook's user: not the Carapace runtime", who);
+    }
 
     /* 3. request: header line + state, then half-close */
     char header[128];

@@ -252,4 +252,25 @@ public class GateRuncIT {
         GateHarness.Result r = runc("after-garbage", "it-after-garbage");
         assertEquals(r.all(), 0, r.exit());
     }
+
+    @Test
+    public void aBindMountThatHidesTheImageBehindUncheckedContentIsRefused() throws Exception {
+        bundle("bind-etc", "mkdir -p ../evil-etc && printf 'root::0:0:root:/root:/bin/sh\\n' > ../evil-etc/passwd");
+        h.sh("cd bind-etc && jq --arg src " + h.f("evil-etc") + " '.mounts += [{destination: \"/etc\", type: \"bind\", source: $src,"
+            + " options: [\"rbind\", \"ro\"]}]' config.json > c.json && mv c.json config.json");
+        GateHarness.Result r = runc("bind-etc", "it-bind-etc");
+        assertNotEquals(r.all(), 0, r.exit());
+        assertTrue(r.all(), r.err().contains("carapace: refused: mount of " + h.f("evil-etc") + " over /etc is not an allowed mount"));
+    }
+
+    @Test
+    public void aConfigThatRuncWouldReadDifferentlyIsRefused() throws Exception {
+        // Go's JSON decoder takes "Mounts" for "mounts" (case-insensitive, last wins): tmpfs would hide the backdoor
+        bundle("case", "printf '#!/bin/sh\\necho pwned\\n' > rootfs/usr/bin/backdoor && chmod 755 rootfs/usr/bin/backdoor");
+        h.sh("cd case && jq '.Mounts = .mounts | .mounts += [{destination: \"/usr/bin/backdoor\", type: \"tmpfs\", source: \"tmpfs\"}]'"
+            + " config.json > c.json && mv c.json config.json");
+        GateHarness.Result r = runc("case", "it-case");
+        assertNotEquals(r.all(), 0, r.exit());
+        assertTrue(r.all(), r.err().contains("differ only in case, 'mounts' and 'Mounts'"));
+    }
 }

@@ -3,6 +3,7 @@ package org.carapace.enforcement.internal;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.carapace.api.enforcement.ContainerGate;
@@ -67,6 +68,17 @@ public final class ContainerGateComponent implements ContainerGate {
             description = "'PATH -> TARGET': left out of the digest where the rootfs holds exactly that symbolic link "
                 + "(podman adds /etc/mtab -> /proc/mounts to images without one).")
         String[] runtimeLinks() default {"/etc/mtab -> /proc/mounts"};
+
+        @AttributeDefinition(name = "Hashing time limit (ms)",
+            description = "Hashing one root file system stops after this long and the container is refused; keep it below "
+                + "the gate's decisionTimeoutMillis.")
+        long maxHashMillis() default 3500;
+
+        @AttributeDefinition(name = "Allowed mount destinations",
+            description = "'/path' exactly or '/path/**' anything below: where a container may have mounts (their content "
+                + "is not checked). A mount anywhere else is refused. Add the volumes your containers use, e.g. /data/**.")
+        String[] allowedMounts() default {"/proc", "/sys", "/sys/**", "/dev", "/dev/**", "/etc/hosts", "/etc/hostname",
+            "/etc/resolv.conf", "/run/.containerenv", "/run/secrets", "/run/secrets/**"};
     }
 
     private static final String SENSOR = "org.carapace.enforcement";
@@ -81,9 +93,10 @@ public final class ContainerGateComponent implements ContainerGate {
     public ContainerGateComponent(@Reference PolicyService policy, @Reference ImageHasher hasher,
                                   @Reference PlatformInfo platform, @Reference EventAdmin events,
                                   @Reference(service = LoggerFactory.class) Logger logger, Config config) throws IOException {
-        if (config.maxConfigBytes() < 1024 || config.maxDifferences() < 0 || config.manifestCacheEntries() < 1) {
+        if (config.maxConfigBytes() < 1024 || config.maxDifferences() < 0 || config.manifestCacheEntries() < 1
+            || config.maxHashMillis() <= 0) {
             throw new IllegalArgumentException("maxConfigBytes at least 1024, maxDifferences not negative, "
-                + "manifestCacheEntries positive");
+                + "manifestCacheEntries and maxHashMillis positive");
         }
         this.policy = policy;
         this.events = events;
@@ -96,8 +109,18 @@ public final class ContainerGateComponent implements ContainerGate {
         HashOptions options = HashOptions.defaults().withXattrNames(Set.of(config.xattrNames())).withStrict(config.strict());
         this.decider = new GateDecider(hasher, manifests,
             new GateDecider.Settings(config.maxConfigBytes(), config.maxDifferences(), options, 16,
-                runtimeLinks(config.runtimeLinks())));
+                runtimeLinks(config.runtimeLinks()), allowedMounts(config.allowedMounts()), config.maxHashMillis()));
         logger.info("Gate deciding with manifests in {}", directory);
+    }
+
+    static List<String> allowedMounts(String[] patterns) {
+        for (String pattern : patterns) {
+            String path = pattern.endsWith("/**") ? pattern.substring(0, pattern.length() - 3) : pattern;
+            if (!path.startsWith("/") || path.length() < 2 || path.endsWith("/") || !Path.of(path).normalize().toString().equals(path)) {
+                throw new IllegalArgumentException("allowedMounts: '" + pattern + "' is not '/path' or '/path/**' (normalised, not /)");
+            }
+        }
+        return List.of(patterns);
     }
 
     static Map<String, String> runtimeLinks(String[] specs) {

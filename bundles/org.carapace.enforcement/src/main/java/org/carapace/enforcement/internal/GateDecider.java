@@ -17,6 +17,7 @@ import org.carapace.api.enforcement.Verdict;
 import org.carapace.api.image.FileEntry;
 import org.carapace.api.image.FileManifest;
 import org.carapace.api.image.HashOptions;
+import org.carapace.api.image.HashProgress;
 import org.carapace.api.image.ImageException;
 import org.carapace.api.image.ImageHashResult;
 import org.carapace.api.image.ImageHasher;
@@ -45,20 +46,52 @@ import org.carapace.enforcement.internal.OciBundle.BundleException;
  */
 final class GateDecider {
 
-    /** Tunables, validated by the component. */
+    /** Where container runtimes mount their own things (OCI runtime-spec defaults, podman's files): not the image. */
+    static final List<String> DEFAULT_ALLOWED_MOUNTS = List.of("/proc", "/sys", "/sys/**", "/dev", "/dev/**", "/etc/hosts",
+        "/etc/hostname", "/etc/resolv.conf", "/run/.containerenv", "/run/secrets", "/run/secrets/**");
+
     /**
+     * Tunables, validated by the component.
+     *
      * @param runtimeLinks symbolic links a container runtime adds to every container (absolute path to exact target,
      *                     e.g. podman's {@code /etc/mtab -> /proc/mounts}): left out of the digest when present as
      *                     exactly that link, so an image without them still matches
+     * @param maxHashMillis how long hashing one root file system may take: a decision that has timed out must not
+     *                      keep a worker busy (checked every 4 MiB read)
+     * @param allowedMounts mount destinations a container may have ({@code /path} exactly, {@code /path/**} anything
+     *                      below): their content is not the image and is not checked; a mount anywhere else would
+     *                      hide the image's files behind unchecked content, and is refused
      */
     record Settings(int maxConfigBytes, int maxDifferences, HashOptions hashOptions, int indexCacheEntries,
-                    Map<String, String> runtimeLinks) {
+                    Map<String, String> runtimeLinks, List<String> allowedMounts, long maxHashMillis) {
         Settings {
             runtimeLinks = Map.copyOf(runtimeLinks);
+            allowedMounts = List.copyOf(allowedMounts);
+        }
+
+        Settings(int maxConfigBytes, int maxDifferences, HashOptions hashOptions, int indexCacheEntries,
+                 Map<String, String> runtimeLinks, List<String> allowedMounts) {
+            this(maxConfigBytes, maxDifferences, hashOptions, indexCacheEntries, runtimeLinks, allowedMounts, 3500);
+        }
+
+        Settings(int maxConfigBytes, int maxDifferences, HashOptions hashOptions, int indexCacheEntries,
+                 Map<String, String> runtimeLinks) {
+            this(maxConfigBytes, maxDifferences, hashOptions, indexCacheEntries, runtimeLinks, DEFAULT_ALLOWED_MOUNTS);
         }
 
         Settings(int maxConfigBytes, int maxDifferences, HashOptions hashOptions, int indexCacheEntries) {
             this(maxConfigBytes, maxDifferences, hashOptions, indexCacheEntries, Map.of());
+        }
+
+        boolean mountAllowed(String destination) {
+            for (String pattern : allowedMounts) {
+                if (pattern.endsWith("/**")
+                    ? destination.startsWith(pattern.substring(0, pattern.length() - 2))
+                    : destination.equals(pattern)) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 
@@ -101,31 +134,58 @@ final class GateDecider {
     GateDecision decide(ContainerState state, PolicySnapshot policy) {
         long start = System.nanoTime();
         Decision d = new Decision(state, start);
+        OciBundle bundle;
+        Path realBundle;
+        try {
+            bundle = OciBundle.read(state.bundle(), mapper, settings.maxConfigBytes());
+            realBundle = state.bundle().toRealPath();
+        } catch (BundleException e) {
+            return d.refuse(e.getMessage());
+        } catch (IOException e) {
+            return d.refuse("cannot resolve the bundle " + state.bundle() + ": " + e.getMessage());
+        }
+        d.rootfs = Optional.of(bundle.rootfs());
         ContainerContext context;
         try {
-            context = new ContainerContext(state.id(), state.bundle(), state.annotations());
+            // the exemption sees where the bundle really is: a symbolic link into an exempted prefix does not count
+            context = new ContainerContext(state.id(), realBundle, state.annotations());
         } catch (IllegalArgumentException e) {
             return d.refuse("invalid container state: " + e.getMessage());
         }
         Optional<Exemption> exemption = policy.exemptionFor(context);
         if (exemption.isPresent()) {
+            Optional<String> prefix = exemption.get().bundlePathPrefix();
+            // ...and its root file system must be inside the bundle or the exempted prefix, not borrowed from elsewhere
+            if (!bundle.rootfs().startsWith(realBundle) && (prefix.isEmpty() || !bundle.rootfs().startsWith(Path.of(prefix.get())))) {
+                return d.refuse("exemption '" + exemption.get().name() + "' does not cover root file system " + bundle.rootfs()
+                    + ", outside bundle " + realBundle);
+            }
             d.mode = "exempt";
             return d.verdict(Verdict.ALLOW, "exempted by the policy's exemption '" + exemption.get().name() + "'");
         }
-        OciBundle bundle;
-        try {
-            bundle = OciBundle.read(state.bundle(), mapper, settings.maxConfigBytes());
-        } catch (BundleException e) {
-            return d.refuse(e.getMessage());
+        for (String destination : bundle.mountDestinations()) {
+            if (!settings.mountAllowed(destination)) {
+                return d.refuse("mount of " + bundle.mountSources().get(destination) + " over " + destination
+                    + " is not an allowed mount destination (allowedMounts): the container would see unchecked content there");
+            }
         }
-        d.rootfs = Optional.of(bundle.rootfs());
         if (policy.isEmpty()) {
             return d.refuse("no signed policy is installed: every image is refused");
         }
         List<String> exclusions = exclusions(bundle);
         ImageHashResult actual;
         try {
-            actual = hasher.hash(new ImageSource.RootfsDirectory(bundle.rootfs()), settings.hashOptions().withExclusions(exclusions));
+            long deadline = System.nanoTime() + settings.maxHashMillis() * 1_000_000L;
+            HashProgress budget = (done, total) -> {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new HashBudgetExceeded(done);
+                }
+            };
+            actual = hasher.hash(new ImageSource.RootfsDirectory(bundle.rootfs()), settings.hashOptions().withExclusions(exclusions),
+                budget);
+        } catch (HashBudgetExceeded e) {
+            return d.refuse("hashing the root file system took longer than " + settings.maxHashMillis() + " ms (maxHashMillis; "
+                + e.bytes + " bytes read)");
         } catch (ImageException e) {
             return d.refuse("cannot hash the root file system: " + e.getMessage());
         } catch (RuntimeException e) {
@@ -171,6 +231,27 @@ final class GateDecider {
         return d.refuse("rootfs digest " + digest + " is not allowed by the policy");
     }
 
+    /** Thrown from the hasher's progress callback: stops the walk when a decision has run out of time. */
+    private static final class HashBudgetExceeded extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final long bytes;
+
+        HashBudgetExceeded(long bytes) {
+            super(null, null, false, false);
+            this.bytes = bytes;
+        }
+    }
+
+    /** Of two equally close images: an enforce-mode one first (audit never wins a tie), then the named one. */
+    private static boolean preferred(AllowedImage candidate, AllowedImage current, String wanted) {
+        boolean candidateEnforces = candidate.rule().mode() != EnforcementMode.AUDIT;
+        boolean currentEnforces = current.rule().mode() != EnforcementMode.AUDIT;
+        if (candidateEnforces != currentEnforces) {
+            return candidateEnforces;
+        }
+        return wanted != null && wanted.equals(candidate.rule().name()) && !wanted.equals(current.rule().name());
+    }
+
     /** The bundle's mount destinations, and the runtime's own links where they are exactly those links. */
     private List<String> exclusions(OciBundle bundle) {
         List<String> exclusions = new ArrayList<>(bundle.mountDestinations());
@@ -196,6 +277,7 @@ final class GateDecider {
         for (FileEntry entry : actual.entries()) {
             byPath.put(entry.path(), entry);
         }
+        // the container's name annotation only breaks ties (callers choose annotations: they must not choose the image)
         String wanted = state.annotations().getOrDefault("org.opencontainers.image.ref.name",
             state.annotations().get("org.opencontainers.image.title"));
         Map.Entry<AllowedImage, FileManifest> best = null;
@@ -210,10 +292,7 @@ final class GateDecider {
             }
             // Jaccard similarity of the two entry sets: an extra or a missing entry counts against a candidate alike
             double score = (double) same / (entries.size() + actual.entries().size() - same);
-            if (wanted != null && wanted.equals(candidate.getKey().rule().name())) {
-                score += 1.0;
-            }
-            if (score > bestScore) {
+            if (score > bestScore || score == bestScore && best != null && preferred(candidate.getKey(), best.getKey(), wanted)) {
                 bestScore = score;
                 best = candidate;
             }

@@ -10,8 +10,13 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -21,8 +26,9 @@ import java.util.TreeSet;
  *
  * @param rootfs the root file system directory, absolute, symbolic links resolved
  * @param mountDestinations normalised absolute paths inside the container, sorted
+ * @param mountSources each destination's source as config.json gives it (the last mount on a destination wins)
  */
-record OciBundle(Path rootfs, List<String> mountDestinations) {
+record OciBundle(Path rootfs, List<String> mountDestinations, Map<String, String> mountSources) {
 
     /** The bundle cannot be used for a decision; the gate refuses and says why. */
     static final class BundleException extends Exception {
@@ -62,6 +68,9 @@ record OciBundle(Path rootfs, List<String> mountDestinations) {
         if (json == null || !json.isObject()) {
             throw new BundleException("config.json is not a JSON object");
         }
+        // runc (Go's encoding/json) matches member names without regard to case and takes the last one: "Mounts"
+        // after "mounts" would be what runc uses while the gate reads "mounts". Such a document is refused.
+        refuseCaseCollisions(json, "config.json");
         JsonNode root = json.path("root").path("path");
         if (!root.isTextual() || root.asText().isEmpty()) {
             throw new BundleException("config.json has no root.path");
@@ -79,6 +88,7 @@ record OciBundle(Path rootfs, List<String> mountDestinations) {
             throw new BundleException("root file system must not be the host's /");
         }
         Set<String> destinations = new TreeSet<>();
+        Map<String, String> sources = new TreeMap<>();
         JsonNode mounts = json.get("mounts");
         if (mounts != null && !mounts.isNull()) {
             if (!mounts.isArray()) {
@@ -89,11 +99,34 @@ record OciBundle(Path rootfs, List<String> mountDestinations) {
                 if (destination == null || !destination.isTextual()) {
                     throw new BundleException("a mount in config.json has no destination");
                 }
-                destinations.add(normalise(destination.asText()));
+                String normalised = normalise(destination.asText());
+                destinations.add(normalised);
+                JsonNode source = mount.get("source");
+                sources.put(normalised, source != null && source.isTextual() ? source.asText() : "(none)");
             }
         }
-        destinations.remove("/"); // a mount on / would exclude everything: never honoured
-        return new OciBundle(rootfs, List.copyOf(new ArrayList<>(destinations)));
+        return new OciBundle(rootfs, List.copyOf(new ArrayList<>(destinations)), Map.copyOf(sources));
+    }
+
+    private static void refuseCaseCollisions(JsonNode node, String where) throws BundleException {
+        if (node.isObject()) {
+            Map<String, String> seen = new HashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext();) {
+                Map.Entry<String, JsonNode> field = fields.next();
+                // upper then lower case: folds the way Go does, including U+017F (long s) and U+212A (Kelvin sign)
+                String folded = field.getKey().toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT);
+                String previous = seen.putIfAbsent(folded, field.getKey());
+                if (previous != null) {
+                    throw new BundleException(where + " has members that differ only in case, '" + previous + "' and '"
+                        + field.getKey() + "': the container runtime may read the other one");
+                }
+                refuseCaseCollisions(field.getValue(), where + "." + field.getKey());
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                refuseCaseCollisions(node.get(i), where + "[" + i + "]");
+            }
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package org.carapace.enforcement.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -224,11 +225,11 @@ class GateDeciderTest {
     }
 
     @Test
-    void anExemptedPlatformContainerIsAllowedWithoutLookingAtItsBundle() throws Exception {
+    void anExemptedPlatformContainerIsAllowedWhateverItsContent() throws Exception {
         FixedPolicy policy = new FixedPolicy().allow("other", "sha256:" + "0".repeat(64), EnforcementMode.ENFORCE);
         policy.exemptions.add(new Exemption("platform-agent", Map.of("io.carapace.role", "platform"), Optional.empty(),
             Optional.empty()));
-        ContainerState platform = new ContainerState("1.0.2", "agent", "creating", 1, tmp.resolve("no-such-bundle"),
+        ContainerState platform = new ContainerState("1.0.2", "agent", "creating", 1, bundle,
             Map.of("io.carapace.role", "platform"));
         GateDecision d = decider.decide(platform, policy);
         assertEquals(Verdict.ALLOW, d.verdict(), d.reason());
@@ -277,7 +278,7 @@ class GateDeciderTest {
 
     @Test
     void manifestStoreRefusesJsonThatIsNotAManifest() {
-        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+        Exception e = assertThrows(Exception.class,
             () -> store.add("{\"formatVersion\":1}".getBytes(StandardCharsets.UTF_8)));
         assertFalse(e.getMessage().isEmpty());
     }
@@ -309,9 +310,98 @@ class GateDeciderTest {
     @Test
     void runtimeLinksMustBeAbsolutePathsWithATarget() {
         for (String bad : new String[] {"etc/mtab -> /proc/mounts", "/etc/mtab", "/etc/../mtab -> x", "/ -> x", "/etc/mtab -> "}) {
-            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ContainerGateComponent.runtimeLinks(new String[] {bad}), bad);
             assertTrue(e.getMessage().contains(bad), e.getMessage());
         }
+    }
+
+    @Test
+    void membersThatDifferOnlyInCaseAreRefused() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.ENFORCE);
+        // runc (Go) would read the last of "mounts"/"Mounts"; the gate would read "mounts": a different container
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+            + "\"mounts\":[{\"destination\":\"/bin\",\"type\":\"tmpfs\"}],\"Mounts\":[]}");
+        GateDecision d = decider.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, d.verdict());
+        assertTrue(d.reason().contains("differ only in case, 'mounts' and 'Mounts'"), d.reason());
+        // Go folds the long s (U+017F) to s: "Mount\u017f" is "mounts" to runc
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+            + "\"mounts\":[],\"Mount\u017f\":[]}");
+        assertEquals(Verdict.REFUSE, decider.decide(state(), policy).verdict());
+    }
+
+    @Test
+    void aMountOutsideTheAllowedDestinationsIsRefusedWithItsSource() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.ENFORCE);
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+            + "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+            + "{\"destination\":\"/etc\",\"type\":\"bind\",\"source\":\"/tmp/evil_etc\"}]}");
+        GateDecision d = decider.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, d.verdict());
+        assertTrue(d.reason().contains("mount of /tmp/evil_etc over /etc is not an allowed mount destination"), d.reason());
+        // a volume the device's configuration allows is left out like the runtime's own mounts
+        GateDecider volumes = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4,
+            Map.of(), ContainerGateComponent.allowedMounts(new String[] {"/proc", "/data", "/data/**"})));
+        Files.createDirectories(rootfs.resolve("data")); // the mount point runc creates
+        config(List.of("/proc", "/data"));
+        assertEquals(Verdict.ALLOW, volumes.decide(state(), policy).verdict());
+        assertThrows(IllegalArgumentException.class, () -> ContainerGateComponent.allowedMounts(new String[] {"/**"}));
+        assertThrows(IllegalArgumentException.class, () -> ContainerGateComponent.allowedMounts(new String[] {"data/**"}));
+    }
+
+    @Test
+    void anAnnotationCannotTurnATamperedImageIntoAnAuditedOne() throws Exception {
+        String enforced = seal(true);
+        write("etc/variant", "audited\n", "rw-r--r--");
+        String audited = seal(true);
+        Files.delete(rootfs.resolve("etc/variant"));
+        FixedPolicy policy = new FixedPolicy().allow("app:1", enforced, EnforcementMode.ENFORCE)
+            .allow("app-audited", audited, EnforcementMode.AUDIT);
+        write("bin/backdoor", "#!/bin/sh\nid\n", "rwxr-xr-x");
+        ContainerState named = new ContainerState("1.0.2", "c1", "creating", 42, bundle,
+            Map.of("org.opencontainers.image.ref.name", "app-audited"));
+        GateDecision d = decider.decide(named, policy);
+        assertEquals(Verdict.REFUSE, d.verdict(), d.reason());
+        assertEquals(Optional.of("app:1"), d.imageName());
+    }
+
+    @Test
+    void anExemptionDoesNotFollowASymbolicLinkIntoItsPrefixNorABorrowedRootfs() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("other", "sha256:" + "0".repeat(64), EnforcementMode.ENFORCE);
+        Path platform = Files.createDirectories(tmp.resolve("platform"));
+        policy.exemptions.add(new Exemption("platform-agent", Map.of(), Optional.of(platform.toString()), Optional.empty()));
+        // a link inside the exempted prefix that leads to an ordinary bundle
+        Path link = Files.createSymbolicLink(platform.resolve("evil"), bundle);
+        GateDecision viaLink = decider.decide(new ContainerState("1.0.2", "c1", "creating", 42, link, Map.of()), policy);
+        assertEquals(Verdict.REFUSE, viaLink.verdict(), viaLink.reason());
+        // a real bundle inside the prefix whose root.path points outside it
+        Path inside = Files.createDirectories(platform.resolve("agent"));
+        Files.writeString(inside.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"" + rootfs + "\"}}");
+        GateDecision borrowed = decider.decide(new ContainerState("1.0.2", "c1", "creating", 42, inside, Map.of()), policy);
+        assertEquals(Verdict.REFUSE, borrowed.verdict());
+        assertTrue(borrowed.reason().contains("does not cover root file system"), borrowed.reason());
+        // the real thing: a bundle with its own rootfs inside the prefix
+        Path own = Files.createDirectories(platform.resolve("own/rootfs"));
+        Files.writeString(platform.resolve("own/config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}");
+        GateDecision exempt = decider.decide(new ContainerState("1.0.2", "c1", "creating", 42, own.getParent(), Map.of()), policy);
+        assertEquals(Verdict.ALLOW, exempt.verdict(), exempt.reason());
+    }
+
+    @Test
+    void hashingThatOutlivesItsBudgetStopsAndRefuses() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.ENFORCE);
+        // a sparse 8 GiB file: reading it all takes seconds; with a 1 ms budget the walk stops at its first 4 MiB
+        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(rootfs.resolve("bin/huge").toFile(), "rw")) {
+            file.setLength(8L << 30);
+        }
+        GateDecider quick = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4,
+            Map.of(), GateDecider.DEFAULT_ALLOWED_MOUNTS, 1));
+        long start = System.nanoTime();
+        GateDecision d = quick.decide(state(), policy);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(Verdict.REFUSE, d.verdict());
+        assertTrue(d.reason().contains("took longer than 1 ms (maxHashMillis"), d.reason());
+        assertTrue(millis < 3000, "stopped after " + millis + " ms, not after reading 8 GiB");
     }
 }

@@ -219,4 +219,29 @@ class OciHookTest {
         assertTrue(process.waitFor(10, TimeUnit.SECONDS));
         assertEquals(0, process.exitValue(), new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
     }
+
+    @Test
+    void gate_aServerNotRunByRootIsNotBelieved() throws Exception {
+        // a fake gate run by nobody, in a directory anyone may write: it would answer ALLOW to everything
+        Path dir = Files.createTempDirectory("carapace-fake-gate");
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path socket = dir.resolve("gate.sock");
+        String server = "import socket,os\n"
+            + "s=socket.socket(socket.AF_UNIX,socket.SOCK_STREAM); s.bind('" + socket + "'); os.chmod('" + socket + "',0o777)\n"
+            + "s.listen(1); print('ready',flush=True); c,_=s.accept()\n"
+            + "while c.recv(65536): pass\n"
+            + "c.sendall(b'ALLOW fake gate\\n'); c.close()\n";
+        Process fake = new ProcessBuilder("runuser", "-u", "nobody", "--", "python3", "-c", server).redirectErrorStream(true).start();
+        try {
+            assertEquals("ready", new java.io.BufferedReader(new java.io.InputStreamReader(fake.getInputStream(),
+                StandardCharsets.US_ASCII)).readLine());
+            Result result = run(socket, state());
+            assertEquals(1, result.exit(), result.stderr());
+            assertTrue(result.stderr().contains("is served by uid 65534, neither root nor this hook's user"), result.stderr());
+        } finally {
+            fake.destroyForcibly().waitFor();
+            Files.deleteIfExists(socket);
+            Files.delete(dir);
+        }
+    }
 }
