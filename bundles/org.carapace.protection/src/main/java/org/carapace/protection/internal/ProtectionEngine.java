@@ -430,7 +430,9 @@ final class ProtectionEngine implements AutoCloseable {
             List<MountInfo> mounts = MountInfo.read(c.initPid);
             String root = NamespaceSetup.rootInNamespace(mounts, c.rootfs.toString());
             for (MountInfo m : NamespaceSetup.markMounts(c, c.initPid, root)) {
-                if (!m.readOnly() && !m.noExec()) {
+                // runc masks /proc and /sys files after createRuntime with binds of /dev/null (OCI runtime-spec
+                // config-linux.md "Masked Paths"): marked like any mount, but not a place anything is run from
+                if (!m.readOnly() && !m.noExec() && !underAny(m.mountPoint(), List.of("/proc", "/sys"))) {
                     Map<String, Object> ctx = context(c, "unmarked-mount");
                     ctx.put("mountPoint", m.mountPoint());
                     reporter.reportNow(SecurityEventType.PROTECTION_DEGRADED, "a new writable, executable mount "
