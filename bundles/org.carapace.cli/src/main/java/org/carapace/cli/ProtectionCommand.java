@@ -38,6 +38,9 @@ final class ProtectionCommand implements Callable<Integer> {
                 out.printf("  %-24s %-8s pid %-7s events %-8s denied %-5s audited %-5s latency p50/p99/p99.9 %s/%s/%s us%n",
                     c.get("id"), c.get("mode"), c.get("pid"), c.get("events"), c.get("denied"), c.get("audited"),
                     l.get("p50"), l.get("p99"), l.get("p999"));
+                if (c.get("rules") != null) {
+                    out.printf("    rules from %s%n", c.get("rules"));
+                }
             }
             out.flush();
         }

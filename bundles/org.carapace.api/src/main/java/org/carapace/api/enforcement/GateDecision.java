@@ -19,10 +19,15 @@ import java.util.Optional;
  * @param differences when the content is close to a known image but differs: the first differing paths, each
  *                    with how it differs; otherwise empty
  * @param durationMicros how long the decision took
+ * @param policyDigest the rootfs digest under which the signed policy lists the image the decision is about (its
+ *                     key for {@code PolicySnapshot.lookup}): the matched image, or in audit the allowed image the
+ *                     content is closest to; differs from {@code rootfsDigest} when the gate left mount points out of
+ *                     the hash or the content differs; empty when no image of the policy is involved
+ * @since 1.1
  */
 public record GateDecision(Verdict verdict, String containerId, Path bundle, Optional<Path> rootfs,
                            Optional<String> rootfsDigest, Optional<String> imageName, String mode, String reason,
-                           List<String> differences, long durationMicros) {
+                           List<String> differences, long durationMicros, Optional<String> policyDigest) {
 
     public GateDecision {
         Objects.requireNonNull(verdict, "verdict");
@@ -34,6 +39,15 @@ public record GateDecision(Verdict verdict, String containerId, Path bundle, Opt
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(reason, "reason");
         differences = List.copyOf(differences);
+        Objects.requireNonNull(policyDigest, "policyDigest");
+    }
+
+    /** A decision that names no image of the policy ({@link #policyDigest} empty): the 1.0 form. */
+    public GateDecision(Verdict verdict, String containerId, Path bundle, Optional<Path> rootfs,
+                        Optional<String> rootfsDigest, Optional<String> imageName, String mode, String reason,
+                        List<String> differences, long durationMicros) {
+        this(verdict, containerId, bundle, rootfs, rootfsDigest, imageName, mode, reason, differences, durationMicros,
+            Optional.empty());
     }
 
     /** Whether the runtime may go on creating the container. */

@@ -6,5 +6,5 @@
  * ({@code carapace-oci-hook}) on a root-only Unix socket; see {@code docs/gate-protocol.md}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.carapace.api.enforcement;

@@ -1,14 +1,17 @@
 package org.carapace.api.protection;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * What a protected container may do, beyond running what its image contains.
  *
  * <p>Application whitelisting: a file may be executed (or loaded as an ELF object) only when its content digest is
- * one of the image's or in {@link #extraExecDigests}. File protection: the image's files and {@link #protectedPaths}
+ * one of the image's executables ({@link #executables} when the rules name them, otherwise every regular file of the
+ * image's verified root file system) or in {@link #extraExecDigests}. File protection: the image's files and {@link #protectedPaths}
  * may not be opened for writing, truncated, renamed or deleted, except under {@link #writablePaths}. Associated
  * execution: each {@link Association}'s file may be opened only by its programs.
  *
@@ -18,12 +21,22 @@ import java.util.Set;
  *                       image's files, also inside writable paths; copied
  * @param writablePaths absolute container paths (directories or files) exempt from file protection; copied
  * @param associations associated-execution rules; copied
+ * @param executables the image's executables, container path to {@code sha256:<64 lowercase hex>}, when the rules
+ *                    name them (the policy's exec whitelist, or the executables of the image's stored manifest): then
+ *                    only these contents and {@code extraExecDigests} may run, and the protection hashes nothing at
+ *                    container creation; empty to take every regular file of the image's root file system, hashed
+ *                    when the container is created; copied
+ * @since 1.1 ({@code executables})
  */
 public record ProtectionRules(ProtectionMode mode, Set<String> extraExecDigests, List<String> protectedPaths,
-                              List<String> writablePaths, List<Association> associations) {
+                              List<String> writablePaths, List<Association> associations,
+                              Optional<Map<String, String>> executables) {
 
     /** Limits that keep a rule set cheap to apply at container creation. */
     public static final int MAX_PATHS = 256;
+
+    /** At most this many {@link #executables}. */
+    public static final int MAX_EXECUTABLES = 1_000_000;
 
     public ProtectionRules {
         Objects.requireNonNull(mode, "mode");
@@ -42,6 +55,30 @@ public record ProtectionRules(ProtectionMode mode, Set<String> extraExecDigests,
                 throw new IllegalArgumentException("the container root cannot be a writable path");
             }
         }
+        Objects.requireNonNull(executables, "executables");
+        if (executables.isPresent()) {
+            Map<String, String> copy = Map.copyOf(executables.get());
+            if (copy.size() > MAX_EXECUTABLES) {
+                throw new IllegalArgumentException("more than " + MAX_EXECUTABLES + " executables");
+            }
+            copy.forEach((path, digest) -> {
+                requireContainerPath(path, "executable");
+                ProgramIdentity.requireDigest(digest);
+            });
+            executables = Optional.of(copy);
+        }
+    }
+
+    /** Rules that take the image's executables from its root file system ({@link #executables} empty): the 1.0 form. */
+    public ProtectionRules(ProtectionMode mode, Set<String> extraExecDigests, List<String> protectedPaths,
+                           List<String> writablePaths, List<Association> associations) {
+        this(mode, extraExecDigests, protectedPaths, writablePaths, associations, Optional.empty());
+    }
+
+    /** These rules with the image's executables named. */
+    public ProtectionRules withExecutables(Map<String, String> executables) {
+        return new ProtectionRules(mode, extraExecDigests, protectedPaths, writablePaths, associations,
+            Optional.of(executables));
     }
 
     /** Checks that a path is absolute, normalised, without {@code .}/{@code ..} parts or NUL. */

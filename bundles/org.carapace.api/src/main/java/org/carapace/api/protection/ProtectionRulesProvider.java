@@ -6,8 +6,8 @@ import org.carapace.api.enforcement.ContainerState;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * Supplies the protection rules for a container the gate has allowed (implemented by the policy store; the
- * protection bundle falls back to its own configuration when no provider is registered).
+ * Supplies the protection rules for a container the gate has allowed. When one is registered it replaces the
+ * protection bundle's own mapping of the signed policy's image rules (see {@code docs/protection.md}).
  *
  * <p>Called synchronously while the OCI runtime waits at {@code createRuntime}: answer from memory. Thread-safe.
  */

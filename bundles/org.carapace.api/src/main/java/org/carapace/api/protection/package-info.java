@@ -7,5 +7,5 @@
  * bundle's configuration. See {@code docs/protection.md}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.carapace.api.protection;

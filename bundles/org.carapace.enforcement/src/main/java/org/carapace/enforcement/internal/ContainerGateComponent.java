@@ -9,6 +9,7 @@ import java.util.Set;
 import org.carapace.api.enforcement.ContainerGate;
 import org.carapace.api.enforcement.ContainerState;
 import org.carapace.api.enforcement.GateDecision;
+import org.carapace.api.enforcement.ImageManifests;
 import org.carapace.api.events.SecurityEvent;
 import org.carapace.api.events.SecurityEventType;
 import org.carapace.api.image.HashOptions;
@@ -33,9 +34,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * and the rootfs on disk, and keeps the manifests of whitelisted images.
  */
 @Component(configurationPid = ContainerGateComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-    service = {ContainerGate.class, ContainerGateComponent.class})
+    service = {ContainerGate.class, ImageManifests.class, ContainerGateComponent.class})
 @Designate(ocd = ContainerGateComponent.Config.class)
-public final class ContainerGateComponent implements ContainerGate {
+public final class ContainerGateComponent implements ContainerGate, ImageManifests {
 
     static final String PID = "org.carapace.enforcement.decision";
 
@@ -151,6 +152,11 @@ public final class ContainerGateComponent implements ContainerGate {
     /** Stores a manifest (JSON form) after checking it; answers its rootfs digest. */
     String addManifest(byte[] json) throws ImageException, IOException {
         return manifests.add(json);
+    }
+
+    @Override
+    public java.util.Optional<org.carapace.api.image.FileManifest> manifest(String rootfsDigest) throws IOException {
+        return storedManifest(rootfsDigest);
     }
 
     /** The stored manifest of this rootfs digest, for the at-rest scan; IOException when it is tampered with. */

@@ -199,6 +199,7 @@ final class GateDecider {
         AllowedImage match = direct.orElse(index.allowed().get(digest));
         if (match != null) {
             d.image = Optional.of(match.rule().name());
+            d.policyDigest = Optional.of(match.rule().rootfsDigest());
             d.mode = match.rule().mode().id();
             return d.verdict(Verdict.ALLOW, "rootfs digest " + digest + " is allowed (" + match.stream() + " policy v"
                 + match.streamVersion() + ")");
@@ -218,6 +219,7 @@ final class GateDecider {
                 differences.add(difference.describe());
             }
             d.image = Optional.of(image.rule().name());
+            d.policyDigest = Optional.of(image.rule().rootfsDigest());
             d.differences = differences;
             d.mode = image.rule().mode().id();
             String reason = "rootfs digest " + digest + " is not allowed: the content differs from the allowed image ("
@@ -344,6 +346,7 @@ final class GateDecider {
         Optional<Path> rootfs = Optional.empty();
         Optional<String> digest = Optional.empty();
         Optional<String> image = Optional.empty();
+        Optional<String> policyDigest = Optional.empty();
         String mode = "enforce";
         List<String> differences = List.of();
 
@@ -358,7 +361,7 @@ final class GateDecider {
 
         GateDecision verdict(Verdict verdict, String reason) {
             return new GateDecision(verdict, state.id(), state.bundle(), rootfs, digest, image, mode, reason, differences,
-                (System.nanoTime() - startNanos) / 1000);
+                (System.nanoTime() - startNanos) / 1000, policyDigest);
         }
     }
 }

@@ -193,7 +193,7 @@ public final class GateEndpoint implements SocketEndpoint {
                 logger.error("Guard refused container {}: {}", state.id(), e.getMessage());
                 return new GateDecision(Verdict.REFUSE, decision.containerId(), decision.bundle(), decision.rootfs(),
                     decision.rootfsDigest(), decision.imageName(), decision.mode(), reason, List.of(),
-                    decision.durationMicros());
+                    decision.durationMicros(), decision.policyDigest());
             }
         }
         return decision;

@@ -149,7 +149,8 @@ class GateDeciderTest {
 
     @Test
     void mountDestinationsPresentInTheImageAreMatchedThroughItsManifest() throws Exception {
-        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.ENFORCE);
+        String sealed = seal(true);
+        FixedPolicy policy = new FixedPolicy().allow("app:1", sealed, EnforcementMode.ENFORCE);
         // what podman does: its mount points appear in the rootfs, and are left out of the digest
         config(List.of("/proc", "/sys", "/dev", "/etc/hosts", "/run/.containerenv"));
         Files.writeString(rootfs.resolve("etc/hosts"), "");
@@ -157,6 +158,9 @@ class GateDeciderTest {
         GateDecision d = decider.decide(state(), policy);
         assertEquals(Verdict.ALLOW, d.verdict(), d.reason());
         assertEquals(Optional.of("app:1"), d.imageName());
+        // guards look the image's rules up under the policy's digest, not the one hashed without the mount points
+        assertEquals(Optional.of(sealed), d.policyDigest());
+        assertTrue(d.rootfsDigest().isPresent() && !d.rootfsDigest().get().equals(sealed), d.toString());
     }
 
     @Test
@@ -204,11 +208,13 @@ class GateDeciderTest {
 
     @Test
     void auditModeAllowsAChangedImageAndSaysWhy() throws Exception {
-        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.AUDIT);
+        String sealed = seal(true);
+        FixedPolicy policy = new FixedPolicy().allow("app:1", sealed, EnforcementMode.AUDIT);
         write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nevil:x:0:0::/:/bin/sh\n", "rw-r--r--");
         GateDecision d = decider.decide(state(), policy);
         assertEquals(Verdict.AUDIT, d.verdict(), d.reason());
         assertEquals("audit", d.mode());
+        assertEquals(Optional.of(sealed), d.policyDigest(), "the allowed image the content is closest to");
         assertTrue(d.differences().get(0).startsWith("/etc/passwd"), d.differences().toString());
     }
 

@@ -27,6 +27,8 @@ final class ProtectedContainer {
     final ProtectionRules rules;
     final Map<String, String> imageFiles;
     final Set<String> trustedDigests;
+    /** Where the rules came from ({@code configuration}, {@code policy image NAME ...}), for the log and status. */
+    volatile String origin = "configuration";
     final Set<InodeKey> writeProtected;
     final Map<InodeKey, AssociationRule> associations;
     /** Whether read-only mounts cover every write-protected file (enforce mode): the kernel refuses writes. */

@@ -34,11 +34,13 @@ public final class ProtectionCommand implements AdminCommand {
             m.put("id", c.id);
             c.image.ifPresent(i -> m.put("image", i));
             m.put("mode", c.mode().name().toLowerCase(Locale.ROOT));
+            m.put("rules", c.origin);
             m.put("pid", c.initPid);
             m.put("readOnlyImage", c.readOnlyCovered);
             m.put("responder", c.nativeResponder != null ? "native" : "java");
             m.put("mountsMarked", c.markedMounts.size());
             m.put("imageFiles", c.imageFiles.size());
+            m.put("trustedDigests", c.trustedDigests.size());
             NativeResponder n = c.nativeResponder;
             long[] stats = n == null ? new long[NativeResponder.STATS] : n.stats();
             m.put("events", c.events.get() + stats[0]);

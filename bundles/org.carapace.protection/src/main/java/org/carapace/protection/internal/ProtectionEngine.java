@@ -79,6 +79,21 @@ final class ProtectionEngine implements AutoCloseable {
     // ------------------------------------------------------------------ createRuntime
 
     ProtectedContainer protect(GateDecision decision, ContainerState state, ProtectionRules rules) throws GuardException {
+        return protect(decision, state, rules, Map.of(), "configuration");
+    }
+
+    /**
+     * Protects a container.
+     *
+     * @param rules what it may do; when they name the image's {@link ProtectionRules#executables()}, those are its
+     *              trusted content and nothing is hashed here, otherwise the rootfs is walked and hashed
+     * @param knownContent image path to digest known to be the content on disk now (a manifest the gate has just
+     *                     verified the rootfs against): the inodes of these paths are trusted without hashing; any
+     *                     other file is hashed at its first exec or library open. Ignored for a rootfs walk.
+     * @param origin where the rules come from, for the log and the status ({@code configuration}, {@code policy ...})
+     */
+    ProtectedContainer protect(GateDecision decision, ContainerState state, ProtectionRules rules,
+                               Map<String, String> knownContent, String origin) throws GuardException {
         long start = System.nanoTime();
         ProtectedContainer old = containers.remove(state.id());
         if (old != null) {
@@ -93,7 +108,19 @@ final class ProtectionEngine implements AutoCloseable {
             throw new GuardException("the container's init process " + state.pid() + " is gone");
         }
         long t0 = System.nanoTime();
-        Map<String, String> digests = whitelist.imageFiles(decision, rootfs);
+        Map<String, String> digests;
+        Set<String> imageDigests;
+        String source;
+        if (rules.executables().isPresent()) {
+            digests = knownContent;
+            imageDigests = Set.copyOf(rules.executables().get().values());
+            source = rules.executables().get().size() + " executables from the rules, " + knownContent.size()
+                + " of them known on disk";
+        } else {
+            digests = whitelist.imageFiles(decision, rootfs);
+            imageDigests = Set.copyOf(digests.values());
+            source = digests.size() + " image files from a rootfs walk";
+        }
         Map<String, FileKey> keys = new HashMap<>();
         Memory stat = new Memory(Linux.STATX_SIZE);
         for (String path : digests.keySet()) {
@@ -104,7 +131,8 @@ final class ProtectionEngine implements AutoCloseable {
         }
         boolean readOnly = rules.mode() == ProtectionMode.ENFORCE && settings.readOnlyMounts();
         ProtectedContainer c = build(state.id(), state.pid(), mntNs, state.bundle(), rootfs, decision.imageName(),
-            decision.rootfsDigest(), rules, digests, keys, readOnly);
+            decision.rootfsDigest(), rules, digests, imageDigests, keys, readOnly);
+        c.origin = origin;
         List<String> layer = List.of();
         long t1 = System.nanoTime();
         long t2;
@@ -134,7 +162,7 @@ final class ProtectionEngine implements AutoCloseable {
         }
         containers.put(c.id, c);
         persist(c, keys);
-        log.log(false, "Protecting container " + c.id + " (" + rules.mode() + ", " + digests.size() + " image files, "
+        log.log(false, "Protecting container " + c.id + " (" + rules.mode() + ", rules from " + origin + ", " + source + ", "
             + c.markedMounts.size() + " mounts marked) in " + millis(start, System.nanoTime()) + " ms (whitelist "
             + millis(t0, t1) + ", mounts " + millis(t1, t2) + ", marks and responder " + millis(t2, t3) + ", memfd "
             + millis(t3, System.nanoTime()) + "); " + String.join("; ", layer));
@@ -169,8 +197,9 @@ final class ProtectionEngine implements AutoCloseable {
 
     private ProtectedContainer build(String id, long pid, long mntNs, Path bundle, Path rootfs, Optional<String> image,
                                      Optional<String> rootfsDigest, ProtectionRules rules, Map<String, String> digests,
-                                     Map<String, FileKey> keys, boolean readOnly) throws GuardException {
-        Set<String> trusted = new HashSet<>(digests.values());
+                                     Set<String> imageDigests, Map<String, FileKey> keys, boolean readOnly)
+        throws GuardException {
+        Set<String> trusted = new HashSet<>(imageDigests);
         trusted.addAll(rules.extraExecDigests());
         Memory stat = new Memory(Linux.STATX_SIZE);
         Set<InodeKey> writeProtected = new HashSet<>();
@@ -190,7 +219,8 @@ final class ProtectionEngine implements AutoCloseable {
             }
             List<AssociationRule.Program> programs = new ArrayList<>();
             for (ProgramIdentity p : a.programs()) {
-                String digest = p.digest().orElse(digests.get(p.path()));
+                String digest = p.digest().orElse(digests.getOrDefault(p.path(),
+                    rules.executables().map(x -> x.get(p.path())).orElse(null)));
                 if (digest == null) {
                     throw new GuardException("program " + p.path() + " named for " + a.file()
                         + " is not in the image and the rule gives no digest");
@@ -400,7 +430,9 @@ final class ProtectionEngine implements AutoCloseable {
             List<MountInfo> mounts = MountInfo.read(c.initPid);
             String root = NamespaceSetup.rootInNamespace(mounts, c.rootfs.toString());
             for (MountInfo m : NamespaceSetup.markMounts(c, c.initPid, root)) {
-                if (!m.readOnly() && !m.noExec()) {
+                // runc masks /proc and /sys files after createRuntime with binds of /dev/null (OCI runtime-spec
+                // config-linux.md "Masked Paths"): marked like any mount, but not a place anything is run from
+                if (!m.readOnly() && !m.noExec() && !underAny(m.mountPoint(), List.of("/proc", "/sys"))) {
                     Map<String, Object> ctx = context(c, "unmarked-mount");
                     ctx.put("mountPoint", m.mountPoint());
                     reporter.reportNow(SecurityEventType.PROTECTION_DEGRADED, "a new writable, executable mount "
@@ -442,6 +474,12 @@ final class ProtectionEngine implements AutoCloseable {
         c.rootfsDigest.ifPresent(d -> r.put("rootfsDigest", d));
         r.put("readOnlyCovered", c.readOnlyCovered);
         r.set("rules", RulesJson.toJson(mapper, c.rules));
+        r.put("origin", c.origin);
+        // the image's trusted contents: more than the files below when the rules named the executables
+        c.rules.executables().ifPresent(x -> {
+            var trusted = r.putArray("imageDigests");
+            x.values().stream().distinct().sorted().forEach(trusted::add);
+        });
         ObjectNode files = r.putObject("files");
         for (Map.Entry<String, FileKey> e : keys.entrySet()) {
             FileKey k = e.getValue();
@@ -509,10 +547,13 @@ final class ProtectionEngine implements AutoCloseable {
                 keys.put(e.getKey(), new FileKey(e.getValue().get(1).asLong(), e.getValue().get(2).asLong(),
                     e.getValue().get(3).asLong(), e.getValue().get(4).asInt()));
             });
+            Set<String> imageDigests = new HashSet<>(digests.values());
+            r.path("imageDigests").forEach(d -> imageDigests.add(d.asText()));
             ProtectedContainer c = build(id, pid, r.path("mountNamespace").asLong(), Path.of(r.path("bundle").asText()),
                 Path.of(r.path("rootfs").asText()), Optional.ofNullable(r.path("image").textValue()),
-                Optional.ofNullable(r.path("rootfsDigest").textValue()), rules, digests, keys,
+                Optional.ofNullable(r.path("rootfsDigest").textValue()), rules, digests, imageDigests, keys,
                 r.path("readOnlyCovered").asBoolean());
+            c.origin = r.path("origin").asText("configuration");
             String root = NamespaceSetup.rootInNamespace(MountInfo.read(pid), c.rootfs.toString());
             try {
                 start(c, root);

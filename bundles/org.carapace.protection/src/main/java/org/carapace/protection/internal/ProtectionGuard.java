@@ -4,13 +4,16 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.carapace.api.enforcement.ContainerGuard;
 import org.carapace.api.enforcement.ContainerState;
 import org.carapace.api.enforcement.GateDecision;
 import org.carapace.api.enforcement.GuardException;
+import org.carapace.api.enforcement.ImageManifests;
 import org.carapace.api.events.SecurityEvent;
 import org.carapace.api.platform.PlatformInfo;
+import org.carapace.api.policy.PolicyService;
 import org.carapace.api.protection.ProtectionRules;
 import org.carapace.api.protection.ProtectionRulesProvider;
 import org.osgi.service.component.annotations.Activate;
@@ -125,6 +128,7 @@ public final class ProtectionGuard implements ContainerGuard {
     private final ProtectionEngine engine;
     private final ProtectionRules configuredRules;
     private final ProtectionRulesProvider provider;
+    private final PolicyRulesProvider policyRules;
     private final Logger logger;
 
     @Activate
@@ -132,11 +136,17 @@ public final class ProtectionGuard implements ContainerGuard {
                            @Reference(service = LoggerFactory.class) Logger logger,
                            @Reference(cardinality = ReferenceCardinality.OPTIONAL,
                                policyOption = ReferencePolicyOption.GREEDY) ProtectionRulesProvider provider,
+                           @Reference(cardinality = ReferenceCardinality.OPTIONAL,
+                               policyOption = ReferencePolicyOption.GREEDY) PolicyService policy,
+                           @Reference(cardinality = ReferenceCardinality.OPTIONAL,
+                               policyOption = ReferencePolicyOption.GREEDY) ImageManifests manifests,
                            Config config) {
         this.logger = logger;
         this.provider = provider;
         this.configuredRules = ConfiguredRules.parse(config.mode(), config.extraExecDigests(), config.protectedPaths(),
             config.writablePaths(), config.associations());
+        this.policyRules = policy == null ? null
+            : new PolicyRulesProvider(policy, Optional.ofNullable(manifests), configuredRules);
         EngineSettings settings = new EngineSettings(config.readOnlyMounts(), config.hashDeadlineMillis(),
             config.maxHashBytes(), config.hashThreads(), config.hashQueue(), config.maxCacheEntries(),
             config.maxImageFiles(), config.maxImageBytes(), config.eventBurst(), config.eventsPerSecond(),
@@ -163,8 +173,9 @@ public final class ProtectionGuard implements ContainerGuard {
                     logger.info(message);
                 }
             });
-        logger.info("Protection active: default rules {}, provider {}", configuredRules,
-            provider == null ? "none (configuration)" : provider);
+        logger.info("Protection active: default rules {}, rules from {}", configuredRules, provider != null ? provider
+            : policyRules != null ? "the signed policy (manifests " + (manifests == null ? "none" : "from the gate") + ")"
+            : "the configuration");
         List<String> attached = engine.reattach();
         if (!attached.isEmpty()) {
             logger.warn("Re-attached protection to running containers {}", attached);
@@ -182,13 +193,22 @@ public final class ProtectionGuard implements ContainerGuard {
             logger.info("Container {} is exempted by the policy: not protected", state.id());
             return;
         }
-        Optional<ProtectionRules> rules = provider == null ? Optional.of(configuredRules)
-            : provider.rulesFor(decision, state);
+        if (provider == null && policyRules != null) {
+            PolicyRulesProvider.Resolved resolved = policyRules.resolve(decision);
+            engine.protect(decision, state, resolved.rules(), resolved.knownContent(), resolved.origin());
+            return;
+        }
+        Optional<ProtectionRules> rules;
+        try {
+            rules = provider == null ? Optional.of(configuredRules) : provider.rulesFor(decision, state);
+        } catch (RuntimeException e) {
+            throw new GuardException("the protection rules provider failed: " + e.getMessage(), e);
+        }
         if (rules.isEmpty()) {
             logger.info("No protection rules for container {}: not protected", state.id());
             return;
         }
-        engine.protect(decision, state, rules.get());
+        engine.protect(decision, state, rules.get(), Map.of(), provider == null ? "configuration" : "provider " + provider);
     }
 
     @Override

@@ -221,6 +221,7 @@ final class Responder implements Runnable {
         context.put("containerId", c.id);
         c.image.ifPresent(i -> context.put("image", i));
         context.put("mode", c.mode().name().toLowerCase(java.util.Locale.ROOT));
+        context.put("rules", c.origin);
         context.put("rule", verdict.rule());
         context.put("violation", verdict.violation().name());
         context.put("pid", pid);

@@ -57,6 +57,7 @@ final class ContainerHarness implements AutoCloseable {
     private final Thread acceptor;
     private volatile Guard guard;
     private volatile String lastRefusal;
+    private volatile Optional<String> policyDigest = Optional.empty();
 
     /** Skips (does not pass) when the machine cannot run the tests: they need root, runc, umoci and the hook. */
     static void assumeMachine() {
@@ -91,6 +92,11 @@ final class ContainerHarness implements AutoCloseable {
 
     void guard(Guard g) {
         this.guard = g;
+    }
+
+    /** Decisions from now on name this image of the policy ({@link GateDecision#policyDigest()}). */
+    void policyDigest(String digest) {
+        this.policyDigest = Optional.of(digest);
     }
 
     String lastRefusal() {
@@ -130,7 +136,7 @@ final class ContainerHarness implements AutoCloseable {
         }
         GateDecision decision = new GateDecision(Verdict.ALLOW, state.id(), state.bundle(),
             Optional.of(state.bundle().resolve("rootfs")), Optional.empty(), Optional.of("busybox-test"), "enforce",
-            "test gate allows", List.of(), 0);
+            "test gate allows", List.of(), 0, policyDigest);
         try {
             if (g != null) {
                 g.allowed(decision, state);

@@ -186,6 +186,52 @@ class ContainerProtectionTest {
     }
 
     @Test
+    void thePolicysExecWhitelistDecidesWhatRuns() throws Exception {
+        String id = "prot-policy";
+        containers.add(id);
+        Path bundle = harness.bundle(id, String.join("\n",
+            "/bin/busybox echo listed-ran",
+            "/usr/bin/ctprobe cat /etc/secret; echo \"ctprobe rc=$?\""));
+        String busybox = RootfsWalkWhitelist.digest(bundle.resolve("rootfs/bin/busybox"), RootfsWalkWhitelist.sha256(),
+            java.nio.ByteBuffer.allocate(1 << 16));
+        String rootfsDigest = "sha256:" + "c".repeat(64);
+        // the signed policy lists /bin/busybox only: /usr/bin/ctprobe is in the image, and the walk would trust it
+        org.carapace.api.policy.ImageRule rule = new org.carapace.api.policy.ImageRule("busybox-test", rootfsDigest,
+            Optional.empty(), org.carapace.api.policy.EnforcementMode.ENFORCE,
+            new org.carapace.api.policy.ExecWhitelist(List.of(new org.carapace.api.policy.FileDigest("/bin/busybox",
+                busybox.substring("sha256:".length()))), Set.of(), Optional.empty()),
+            List.of(), List.of(), List.of());
+        PolicyRulesProvider provider = new PolicyRulesProvider(PolicyFixture.allowing(rule), Optional.empty(),
+            rules(ProtectionMode.ENFORCE));
+        engine = newEngine();
+        harness.policyDigest(rootfsDigest);
+        harness.guard(new ContainerHarness.Guard() {
+            @Override
+            public void allowed(GateDecision decision, ContainerState state) throws GuardException {
+                PolicyRulesProvider.Resolved r = provider.resolve(decision);
+                engine.protect(decision, state, r.rules(), r.knownContent(), r.origin());
+            }
+
+            @Override
+            public void stopped(ContainerState state) {
+                engine.release(state.id(), "poststop");
+            }
+        });
+
+        String out = ContainerHarness.run(id, bundle, Duration.ofSeconds(60)).output();
+
+        assertTrue(out.contains("listed-ran"), out);
+        assertFalse(out.contains("top secret"), out);
+        assertTrue(out.contains("ctprobe rc=126"), out);
+        SecurityEvent denied = awaitEvent(SecurityEventType.EXEC_DENIED, path("/usr/bin/ctprobe"));
+        assertEquals("exec-whitelist", denied.context().get("rule"));
+        assertEquals("policy image busybox-test (base v1): enforce, executables exec list 1; configured writablePaths",
+            denied.context().get("rules"));
+        assertTrue(log.stream().anyMatch(l -> l.contains("1 executables from the rules, 0 of them known on disk")),
+            log.toString());
+    }
+
+    @Test
     void aModifiedImageBinaryIsDenied() throws Exception {
         engine(rules(ProtectionMode.ENFORCE));
         String id = "prot-modified";
