@@ -165,6 +165,13 @@ bundle() { # image-dir name with-hooks(0|1)
     fi
 }
 bundle bb bb-plain 0; bundle bb bb-hook 1; bundle mb mb-plain 0; bundle mb mb-hook 1
+# the hook-alone cases need a real container's pid: the protection guard attaches to that process's mount namespace
+# (a made-up pid such as 1 is refused); an idle busybox container, started without hooks, provides it
+bundle bb bb-idle 0
+jq '.process.args = ["/bin/sleep", "1000000"]' "$work/bb-idle/config.json" > "$work/bb-idle/c" && mv "$work/bb-idle/c" "$work/bb-idle/config.json"
+runc --root "$work/runc" run -d --bundle "$work/bb-idle" cgb-idle </dev/null >/dev/null 2>"$work/last.err" \
+    || die "cannot start the idle container: $(cat "$work/last.err")"
+idle_pid=$(runc --root "$work/runc" state cgb-idle | jq -r .pid)
 # a copy of minbase (same content, other inodes) to warm the JIT after a restart without warming the digest cache
 cp -a "$work/mb/rootfs" "$work/mb-copy-rootfs"
 jq --arg root "$work/mb-copy-rootfs" '.root.path = $root' "$work/mb-hook/config.json" > "$work/mb-copy.json"
@@ -203,9 +210,10 @@ runc_run() { runc --root "$work/runc" run --bundle "$work/$1" "$2"; }
 podman_run() { "${pod[@]}" --hooks-dir "$work/$1" run --rm --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 \
     --network none --pull never localhost/busybox:latest /bin/true; }
 state() { # bundle id -> file (the OCI state a runtime passes to a hook on stdin)
-    jq -n --arg id "$2" --arg bundle "$work/$1" \
-        '{ociVersion: "1.0.2", id: $id, status: "creating", pid: 1, bundle: $bundle, annotations: {}}' > "$work/state.json"
+    jq -n --arg id "$2" --arg bundle "$work/$1" --argjson pid "$idle_pid" \
+        '{ociVersion: "1.0.2", id: $id, status: "creating", pid: $pid, bundle: $bundle, annotations: {}}' > "$work/state.json"
 }
+release() { "$hook" --stage poststop --socket "$sock" < "$work/state.json" >/dev/null 2>&1 || true; } # untimed
 drop_page_cache() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 run_round() { # round condition... (ABBA: reversed order in even rounds)
     local round=$1; shift
@@ -234,9 +242,9 @@ c_exec_floor() { timed_stdin exec-static-binary "$work/state.json" /bin/busybox 
 c_hook_notify() { next_id hn; state bb-hook "$id"
     timed_stdin hook-poststop-no-decision "$work/state.json" "$hook" --stage poststop --socket "$sock"; }
 c_hook_bb() { next_id hb; state bb-hook "$id"
-    timed_stdin hook-decision-busybox "$work/state.json" "$hook" --stage createRuntime --socket "$sock"; }
+    timed_stdin hook-decision-busybox "$work/state.json" "$hook" --stage createRuntime --socket "$sock"; release; }
 c_hook_mb() { next_id hm; state mb-hook "$id"
-    timed_stdin hook-decision-minbase "$work/state.json" "$hook" --stage createRuntime --socket "$sock"; }
+    timed_stdin hook-decision-minbase "$work/state.json" "$hook" --stage createRuntime --socket "$sock"; release; }
 c_mb_plain() { next_id mp; timed minbase-without runc_run mb-plain "$id"; }
 c_mb_hook() { next_id mh; timed minbase-with-warm runc_run mb-hook "$id"; }
 restart_cold() { # a fresh runtime (empty digest cache), its JIT warmed on the copy of minbase and on busybox
@@ -246,9 +254,11 @@ restart_cold() { # a fresh runtime (empty digest cache), its JIT warmed on the c
     next_id jit; state mb-copy "$id"
     "$hook" --stage createRuntime --timeout-ms 35000 --socket "$sock" < "$work/state.json" > /dev/null 2>"$work/last.err" \
         || fail "JIT warm-up on the minbase copy"
+    release
     for i in 1 2 3 4 5; do
         next_id jit; state bb-hook "$id"
         "$hook" --stage createRuntime --socket "$sock" < "$work/state.json" > /dev/null 2>"$work/last.err" || fail "JIT warm-up on busybox"
+        release
     done
 }
 c_mb_plain_cold_phase() { next_id mp; timed minbase-without-cold-phase runc_run mb-plain "$id"; }
@@ -265,6 +275,7 @@ next_id check; runc_run mb-hook "$id" >/dev/null 2>"$work/last.err" </dev/null |
 grep -q "Gate: ALLOW container $id (image debian-minbase)" "$work/runtime.log" || fail "minbase with the hook (no ALLOW in the log)"
 next_id check; state mb-copy "$id"
 "$hook" --stage createRuntime --socket "$sock" < "$work/state.json" >/dev/null 2>"$work/last.err" || fail "the hook on the minbase copy"
+release
 echo "bench/gate: podman, runc and the minbase copy are allowed; warming up ..." >&2
 for ((r = 1; r <= warmup; r++)); do
     run_round "$r" c_runc_plain c_runc_hook c_podman_plain c_podman_hook c_hook_bb c_mb_plain c_mb_hook
@@ -283,6 +294,7 @@ else
     phase "minbase cold" "$cold_runs" c_mb_plain_cold_phase c_mb_cold
 fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+runc --root "$work/runc" delete -f cgb-idle >/dev/null 2>&1
 [ -z "$(runc --root "$work/runc" list -q)" ] || die "runc containers left behind: $(runc --root "$work/runc" list -q)"
 [ -z "$("${pod[@]}" ps -aq)" ] || die "podman containers left behind"
 cp "$times" "$here/bench/.cache/gate-times.tsv"

@@ -107,6 +107,10 @@ final class ProtectionEngine implements AutoCloseable {
         if (mntNs < 0) {
             throw new GuardException("the container's init process " + state.pid() + " is gone");
         }
+        if (mntNs == probe.mountNamespace(ownPid)) {
+            // read-only remounts and fanotify marks there would act on the host itself
+            throw new GuardException("process " + state.pid() + " shares the runtime's own mount namespace: not a container");
+        }
         long t0 = System.nanoTime();
         Map<String, String> digests;
         Set<String> imageDigests;

@@ -332,4 +332,18 @@ class ContainerProtectionTest {
         assertTrue(engine.containers().isEmpty(), "released at poststop or by the watchdog");
         assertFalse(Files.exists(stateDir.resolve(id + ".json")));
     }
+
+    @Test
+    void aProcessOfTheHostIsNeverProtectedAsAContainer() throws Exception {
+        engine = newEngine();
+        // a state naming the runtime's own pid: marks and read-only remounts there would act on the host
+        ContainerState state = new ContainerState("1.0.2", "not-a-container", "creating", ProcessHandle.current().pid(),
+            ContainerHarness.WORK, Map.of());
+        GateDecision decision = new GateDecision(org.carapace.api.enforcement.Verdict.ALLOW, state.id(), state.bundle(),
+            Optional.of(ContainerHarness.WORK), Optional.empty(), Optional.of("busybox-test"), "enforce", "test", List.of(), 0,
+            Optional.empty());
+        GuardException e = org.junit.jupiter.api.Assertions.assertThrows(GuardException.class,
+            () -> engine.protect(decision, state, rules(ProtectionMode.ENFORCE)));
+        assertTrue(e.getMessage().contains("shares the runtime's own mount namespace: not a container"), e.getMessage());
+    }
 }
