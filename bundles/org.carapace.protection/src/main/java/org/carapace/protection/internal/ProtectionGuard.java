@@ -46,6 +46,10 @@ public final class ProtectionGuard implements ContainerGuard {
     @ObjectClassDefinition(name = "Carapace running-container protection",
         description = "Application whitelisting, file protection and associated execution in containers the gate allowed.")
     @interface Config {
+        @AttributeDefinition(name = "Enabled", description = "false: containers are gated but not protected once running "
+            + "(for measuring the gate alone; the headunit profile fixes it to true).")
+        boolean enabled() default true;
+
         @AttributeDefinition(name = "Mode", description = "enforce or audit, for containers the policy gives no rules for.")
         String mode() default "enforce";
 
@@ -130,6 +134,7 @@ public final class ProtectionGuard implements ContainerGuard {
     private final ProtectionRulesProvider provider;
     private final PolicyRulesProvider policyRules;
     private final Logger logger;
+    private final boolean enabled;
 
     @Activate
     public ProtectionGuard(@Reference EventAdmin events, @Reference PlatformInfo platform,
@@ -142,6 +147,7 @@ public final class ProtectionGuard implements ContainerGuard {
                                policyOption = ReferencePolicyOption.GREEDY) ImageManifests manifests,
                            Config config) {
         this.logger = logger;
+        this.enabled = config.enabled();
         this.provider = provider;
         this.configuredRules = ConfiguredRules.parse(config.mode(), config.extraExecDigests(), config.protectedPaths(),
             config.writablePaths(), config.associations());
@@ -176,6 +182,10 @@ public final class ProtectionGuard implements ContainerGuard {
         logger.info("Protection active: default rules {}, rules from {}", configuredRules, provider != null ? provider
             : policyRules != null ? "the signed policy (manifests " + (manifests == null ? "none" : "from the gate") + ")"
             : "the configuration");
+        if (!enabled) {
+            logger.warn("Protection DISABLED by configuration (org.carapace.protection enabled=false): running containers "
+                + "are not protected");
+        }
         List<String> attached = engine.reattach();
         if (!attached.isEmpty()) {
             logger.warn("Re-attached protection to running containers {}", attached);
@@ -189,6 +199,9 @@ public final class ProtectionGuard implements ContainerGuard {
 
     @Override
     public void containerAllowed(GateDecision decision, ContainerState state) throws GuardException {
+        if (!enabled) {
+            return;
+        }
         if ("exempt".equals(decision.mode())) {
             logger.info("Container {} is exempted by the policy: not protected", state.id());
             return;
