@@ -50,6 +50,7 @@ pod=(podman --root "$work/podman/root" --runroot "$work/podman/runroot" --tmpdir
 cleanup() {
     set +e
     local id
+    for id in "$work"/held-*.state.pid; do [ -f "$id" ] && kill "$(cat "$id")" 2>/dev/null; done
     for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id" >/dev/null 2>&1; done
     [ -d "$work/podman/root" ] && "${pod[@]}" rm -af >/dev/null 2>&1
     stop_runtime
@@ -167,17 +168,37 @@ bundle() { # image-dir name with-hooks(0|1)
     fi
 }
 bundle bb bb-plain 0; bundle bb bb-hook 1; bundle mb mb-plain 0; bundle mb mb-hook 1
-# the hook-alone cases need a real container's pid: the protection guard attaches to that process's mount namespace
-# (a made-up pid such as 1 is refused); an idle busybox container, started without hooks, provides it
-bundle bb bb-idle 0
-jq '.process.args = ["/bin/sleep", "1000000"]' "$work/bb-idle/config.json" > "$work/bb-idle/c" && mv "$work/bb-idle/c" "$work/bb-idle/config.json"
-runc --root "$work/runc" run -d --bundle "$work/bb-idle" cgb-idle </dev/null >/dev/null 2>"$work/last.err" \
-    || die "cannot start the idle container: $(cat "$work/last.err")"
-idle_pid=$(runc --root "$work/runc" state cgb-idle | jq -r .pid)
+# the hook-alone cases need a container that is really being created: the gate looks at the root file system through
+# the mount namespace of the state's init process, which must have the rootfs mounted (runc's bind mount) and not yet
+# pivoted. A container held at createRuntime provides that: its only hook saves the state and sleeps.
+held_pids=()
+hold() { # name image-dir: runc create blocked in its createRuntime hook; its state in $work/name.state
+    bundle "$2" "$1" 0
+    jq --arg state "$work/$1.state" '.hooks = {createRuntime: [{path: "/bin/sh",
+        args: ["sh", "-c", "echo $$ > \"$0.pid\" && cat > \"$0.tmp\" && mv \"$0.tmp\" \"$0\" && exec sleep 1000000", $state]}]}' \
+        "$work/$1/config.json" > "$work/$1/c" && mv "$work/$1/c" "$work/$1/config.json"
+    runc --root "$work/runc" create --bundle "$work/$1" "cgb-$1" </dev/null >/dev/null 2>"$work/$1.err" &
+    held_pids+=($!)
+    local i
+    for ((i = 0; i < 200; i++)); do [ -s "$work/$1.state" ] && return 0; sleep 0.05; done
+    die "cannot hold a container at createRuntime: $(cat "$work/$1.err")"
+}
+release_held() { # the sleeping hooks are killed: runc create fails on its hook and removes the containers itself
+    local name
+    for name in held-bb held-mb held-mbcopy; do
+        if [ -f "$work/$name.state.pid" ]; then kill "$(cat "$work/$name.state.pid")" 2>/dev/null || true; fi
+    done
+    wait "${held_pids[@]}" 2>/dev/null || true
+    held_pids=()
+    for name in held-bb held-mb held-mbcopy; do
+        runc --root "$work/runc" delete -f "cgb-$name" >/dev/null 2>&1 || true
+    done
+}
 # a copy of minbase (same content, other inodes) to warm the JIT after a restart without warming the digest cache
-cp -a "$work/mb/rootfs" "$work/mb-copy-rootfs"
-jq --arg root "$work/mb-copy-rootfs" '.root.path = $root' "$work/mb-hook/config.json" > "$work/mb-copy.json"
-mkdir -p "$work/mb-copy" && mv "$work/mb-copy.json" "$work/mb-copy/config.json"
+mkdir -p "$work/mbcopy"
+cp -a "$work/mb/rootfs" "$work/mbcopy/rootfs"
+cp "$work/mb/config.json" "$work/mbcopy/config.json"
+hold held-bb bb; hold held-mb mb; hold held-mbcopy mbcopy
 
 # podman: the busybox image in vfs storage, loaded offline
 mkdir -p "$work/podman/tmp"
@@ -211,9 +232,8 @@ next_id() { n=$((n + 1)); id=cgb-$1-$n; }
 runc_run() { runc --root "$work/runc" run --bundle "$work/$1" "$2"; }
 podman_run() { "${pod[@]}" --hooks-dir "$work/$1" run --rm --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 \
     --network none --pull never localhost/busybox:latest /bin/true; }
-state() { # bundle id -> file (the OCI state a runtime passes to a hook on stdin)
-    jq -n --arg id "$2" --arg bundle "$work/$1" --argjson pid "$idle_pid" \
-        '{ociVersion: "1.0.2", id: $id, status: "creating", pid: $pid, bundle: $bundle, annotations: {}}' > "$work/state.json"
+state() { # held-container id -> file (the OCI state a runtime passes to a hook on stdin, under another id each time)
+    jq --arg id "$2" '.id = $id' "$work/$1.state" > "$work/state.json"
 }
 release() { "$hook" --stage poststop --socket "$sock" < "$work/state.json" >/dev/null 2>&1 || true; } # untimed
 drop_page_cache() { sync; echo 3 > /proc/sys/vm/drop_caches; }
@@ -241,11 +261,11 @@ c_runc_hook() { next_id rh; timed runc-busybox-with runc_run bb-hook "$id"; }
 c_podman_plain() { timed podman-busybox-without podman_run hooks-empty; }
 c_podman_hook() { timed podman-busybox-with podman_run hooks-carapace; }
 c_exec_floor() { timed_stdin exec-static-binary "$work/state.json" /bin/busybox true; }
-c_hook_notify() { next_id hn; state bb-hook "$id"
+c_hook_notify() { next_id hn; state held-bb "$id"
     timed_stdin hook-poststop-no-decision "$work/state.json" "$hook" --stage poststop --socket "$sock"; }
-c_hook_bb() { next_id hb; state bb-hook "$id"
+c_hook_bb() { next_id hb; state held-bb "$id"
     timed_stdin hook-decision-busybox "$work/state.json" "$hook" --stage createRuntime --socket "$sock"; release; }
-c_hook_mb() { next_id hm; state mb-hook "$id"
+c_hook_mb() { next_id hm; state held-mb "$id"
     timed_stdin hook-decision-minbase "$work/state.json" "$hook" --stage createRuntime --socket "$sock"; release; }
 c_mb_plain() { next_id mp; timed minbase-without runc_run mb-plain "$id"; }
 c_mb_hook() { next_id mh; timed minbase-with-warm runc_run mb-hook "$id"; }
@@ -253,12 +273,12 @@ restart_cold() { # a fresh runtime (empty digest cache), its JIT warmed on the c
     stop_runtime
     start_runtime
     local i
-    next_id jit; state mb-copy "$id"
+    next_id jit; state held-mbcopy "$id"
     "$hook" --stage createRuntime --timeout-ms 35000 --socket "$sock" < "$work/state.json" > /dev/null 2>"$work/last.err" \
         || fail "JIT warm-up on the minbase copy"
     release
     for i in 1 2 3 4 5; do
-        next_id jit; state bb-hook "$id"
+        next_id jit; state held-bb "$id"
         "$hook" --stage createRuntime --socket "$sock" < "$work/state.json" > /dev/null 2>"$work/last.err" || fail "JIT warm-up on busybox"
         release
     done
@@ -275,7 +295,7 @@ podman_run hooks-carapace >/dev/null 2>"$work/last.err" </dev/null || fail "podm
 grep -q 'Gate: ALLOW container [0-9a-f]\{64\} (image busybox)' "$work/runtime.log" || fail "podman run with the hook (no ALLOW in the log)"
 next_id check; runc_run mb-hook "$id" >/dev/null 2>"$work/last.err" </dev/null || fail "minbase with the hook"
 grep -q "Gate: ALLOW container $id (image debian-minbase)" "$work/runtime.log" || fail "minbase with the hook (no ALLOW in the log)"
-next_id check; state mb-copy "$id"
+next_id check; state held-mbcopy "$id"
 "$hook" --stage createRuntime --socket "$sock" < "$work/state.json" >/dev/null 2>"$work/last.err" || fail "the hook on the minbase copy"
 release
 echo "bench/gate: podman, runc and the minbase copy are allowed; warming up ..." >&2
@@ -296,7 +316,7 @@ else
     phase "minbase cold" "$cold_runs" c_mb_plain_cold_phase c_mb_cold
 fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
-runc --root "$work/runc" delete -f cgb-idle >/dev/null 2>&1
+release_held
 [ -z "$(runc --root "$work/runc" list -q)" ] || die "runc containers left behind: $(runc --root "$work/runc" list -q)"
 [ -z "$("${pod[@]}" ps -aq)" ] || die "podman containers left behind"
 cp "$times" "$here/bench/.cache/gate-times.tsv"

@@ -273,4 +273,55 @@ public class GateRuncIT {
         assertNotEquals(r.all(), 0, r.exit());
         assertTrue(r.all(), r.err().contains("differ only in case, 'mounts' and 'Mounts'"));
     }
+
+    /**
+     * The time-of-check race on the host's paths, made deterministic: a {@code createRuntime} hook that runs just before
+     * the gate's (hooks run in order) changes the bundle the way an attacker with write access to the host would,
+     * after runc has read {@code config.json} and mounted the root file system, before the gate looks.
+     */
+    static void attackBeforeTheGate(String name, String attack) throws Exception {
+        Path config = h.work.resolve(name).resolve("config.json");
+        var json = (com.fasterxml.jackson.databind.node.ObjectNode) GateHarness.JSON.readTree(config.toFile());
+        var hooks = (com.fasterxml.jackson.databind.node.ArrayNode) json.get("hooks").get("createRuntime");
+        var first = hooks.insertObject(0);
+        first.put("path", "/bin/sh");
+        first.putArray("args").add("sh").add("-c").add("cat >/dev/null; cd " + h.f(name) + " && " + attack);
+        GateHarness.JSON.writeValue(config.toFile(), json);
+    }
+
+    @Test
+    public void rootPathSwappedAfterRuncReadItIsRefused() throws Exception {
+        // runc runs the tampered rootfs; config.json is then pointed at a pristine copy, which the gate must not hash
+        bundle("swap-path", "printf '#!/bin/sh\nid\n' > rootfs/usr/bin/backdoor && chmod 755 rootfs/usr/bin/backdoor");
+        attackBeforeTheGate("swap-path", "jq --arg p " + h.f("pristine/rootfs") + " '.root.path = $p' config.json > c.json"
+            + " && mv c.json config.json");
+        GateHarness.Result r = runc("swap-path", "it-swap-path");
+        assertNotEquals(r.all(), 0, r.exit());
+        assertTrue(r.all(), !r.out().contains("container-ran"));
+        assertTrue(r.all(), r.err().contains("carapace: refused") && r.err().contains("is not mounted for the container"));
+    }
+
+    @Test
+    public void rootfsDirectorySwappedAfterRuncMountedItIsRefused() throws Exception {
+        // the tampered rootfs is renamed away and a pristine copy put at its path: the container keeps the tampered one
+        bundle("swap-dir", "printf '#!/bin/sh\nid\n' > rootfs/usr/bin/backdoor && chmod 755 rootfs/usr/bin/backdoor");
+        attackBeforeTheGate("swap-dir", "mv rootfs rootfs.evil && cp -a " + h.f("pristine/rootfs") + " rootfs");
+        GateHarness.Result r = runc("swap-dir", "it-swap-dir");
+        assertNotEquals(r.all(), 0, r.exit());
+        assertTrue(r.all(), !r.out().contains("container-ran"));
+        assertTrue(r.all(), r.err().contains("carapace: refused") && r.err().contains("is not mounted for the container"));
+    }
+
+    @Test
+    public void aMountRemovedFromConfigAfterRuncMadeItIsStillSeen() throws Exception {
+        // runc bind-mounts a doctored /bin over the image's; the mount is then deleted from config.json, so the gate
+        // neither refuses it as a mount nor leaves it out: it must hash what the container will see at /bin
+        bundle("unlisted", "cp -a rootfs/bin ../evil-bin && printf '#!/bin/sh\nid\n' > ../evil-bin/backdoor"
+            + " && chmod 755 ../evil-bin/backdoor");
+        h.sh("cd unlisted && jq --arg src " + h.f("evil-bin") + " '.mounts += [{destination: \"/bin\", type: \"bind\","
+            + " source: $src, options: [\"rbind\", \"ro\"]}]' config.json > c.json && mv c.json config.json");
+        attackBeforeTheGate("unlisted", "jq '.mounts |= map(select(.destination != \"/bin\"))' config.json > c.json"
+            + " && mv c.json config.json");
+        assertRefused(runc("unlisted", "it-unlisted"), "differs at /bin/backdoor: added");
+    }
 }

@@ -89,7 +89,18 @@ public class HeadunitRuntimeIT {
     }
 
     @Test
-    public void everyCarapaceComponentIsActiveOrSatisfied() {
+    public void everyCarapaceComponentIsActiveOrSatisfied() throws InterruptedException {
+        // the test may start while the Configurator is still applying the profile: settled within 30 s
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        List<String> problems = componentProblems();
+        while (!problems.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            problems = componentProblems();
+        }
+        assertTrue("components not active: " + problems, problems.isEmpty());
+    }
+
+    private List<String> componentProblems() {
         List<String> problems = new ArrayList<>();
         int checked = 0;
         for (ComponentDescriptionDTO description : scr.getComponentDescriptionDTOs()) {
@@ -108,8 +119,10 @@ public class HeadunitRuntimeIT {
                 }
             }
         }
-        assertTrue("components not active: " + problems, problems.isEmpty());
-        assertTrue("expected Carapace components, checked " + checked, checked >= 6);
+        if (checked < 6) {
+            problems.add("expected Carapace components, checked " + checked);
+        }
+        return problems;
     }
 
     @Test
@@ -122,7 +135,12 @@ public class HeadunitRuntimeIT {
 
     /** The admin server is an immediate component that may still be activating when the first test runs. */
     static Path adminSocket() throws IOException {
-        Path socket = RUN.resolve("admin.sock");
+        return adminSocket(RUN);
+    }
+
+    /** The admin socket in run directory {@code run}, once it exists (at most 30 s). */
+    static Path adminSocket(Path run) throws IOException {
+        Path socket = run.resolve("admin.sock");
         long deadline = System.currentTimeMillis() + 30_000;
         while (!Files.exists(socket) && System.currentTimeMillis() < deadline) {
             try {
@@ -139,15 +157,10 @@ public class HeadunitRuntimeIT {
     public void adminSocketIsPrivateAndAnswersStatus() throws IOException, InterruptedException {
         Path socket = adminSocket();
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
-        String answer = exchange(socket, "{\"command\":\"status\"}\n");
+        // the admin socket opens while SCR may still be wiring later bundles' components: healthy within 30 s
+        String answer = await(socket, "{\"command\":\"status\"}\n", a -> a.contains("\"healthy\":true"));
         assertTrue(answer, answer.startsWith("{\"ok\":true"));
         assertTrue(answer, answer.contains("\"deviceId\":\"it-vehicle-7\""));
-        // the admin socket opens while SCR may still be wiring later bundles' components: healthy within 30 s
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-        while (!answer.contains("\"healthy\":true") && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-            answer = exchange(socket, "{\"command\":\"status\"}\n");
-        }
         assertTrue(answer, answer.contains("\"healthy\":true"));
     }
 
@@ -159,6 +172,18 @@ public class HeadunitRuntimeIT {
         String unknown = exchange(socket, "{\"command\":\"no-such\"}\n");
         assertTrue(unknown, unknown.contains("unknown command"));
         assertNotNull(exchange(socket, "{\"command\":\"status\"}\n").contains("\"ok\":true") ? "" : null);
+    }
+
+    /** Asks until the answer is {@code done} or 30 s have passed (components still activating); the last answer. */
+    static String await(Path socket, String request, java.util.function.Predicate<String> done)
+        throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        String answer = exchange(socket, request);
+        while (!done.test(answer) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            answer = exchange(socket, request);
+        }
+        return answer;
     }
 
     static String exchange(Path socket, String request) throws IOException {

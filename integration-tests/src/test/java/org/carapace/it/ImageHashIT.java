@@ -135,8 +135,10 @@ public class ImageHashIT {
 
     @Test
     public void theAdminSocketServesImageDigest() throws Exception {
-        String answer = HeadunitRuntimeIT.exchange(RUN.resolve("admin.sock"),
-            "{\"command\":\"image.digest\",\"arguments\":{\"source\":\"oci:" + IMAGES.resolve("oci") + ":it\"}}\n");
+        // the command's component may still be activating when the first test runs
+        String answer = HeadunitRuntimeIT.await(HeadunitRuntimeIT.adminSocket(RUN),
+            "{\"command\":\"image.digest\",\"arguments\":{\"source\":\"oci:" + IMAGES.resolve("oci") + ":it\"}}\n",
+            a -> a.startsWith("{\"ok\":true"));
         assertTrue(answer, answer.startsWith("{\"ok\":true"));
         String expected = hasher.hash(ImageSource.parse("oci:" + IMAGES.resolve("oci") + ":it"), HashOptions.defaults())
             .rootfsDigest().toString();

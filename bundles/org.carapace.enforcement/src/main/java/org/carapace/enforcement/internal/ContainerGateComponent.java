@@ -80,6 +80,10 @@ public final class ContainerGateComponent implements ContainerGate, ImageManifes
                 + "is not checked). A mount anywhere else is refused. Add the volumes your containers use, e.g. /data/**.")
         String[] allowedMounts() default {"/proc", "/sys", "/sys/**", "/dev", "/dev/**", "/etc/hosts", "/etc/hostname",
             "/etc/resolv.conf", "/run/.containerenv", "/run/secrets", "/run/secrets/**"};
+
+        @AttributeDefinition(name = "Maximum mount table size (bytes)",
+            description = "The container's /proc/PID/mountinfo, read to find the root file system it will run.")
+        int maxMountinfoBytes() default 4 * 1024 * 1024;
     }
 
     private static final String SENSOR = "org.carapace.enforcement";
@@ -95,9 +99,9 @@ public final class ContainerGateComponent implements ContainerGate, ImageManifes
                                   @Reference PlatformInfo platform, @Reference EventAdmin events,
                                   @Reference(service = LoggerFactory.class) Logger logger, Config config) throws IOException {
         if (config.maxConfigBytes() < 1024 || config.maxDifferences() < 0 || config.manifestCacheEntries() < 1
-            || config.maxHashMillis() <= 0) {
-            throw new IllegalArgumentException("maxConfigBytes at least 1024, maxDifferences not negative, "
-                + "manifestCacheEntries and maxHashMillis positive");
+            || config.maxHashMillis() <= 0 || config.maxMountinfoBytes() < 4096) {
+            throw new IllegalArgumentException("maxConfigBytes and maxMountinfoBytes at least 1024 and 4096, maxDifferences "
+                + "not negative, manifestCacheEntries and maxHashMillis positive");
         }
         this.policy = policy;
         this.events = events;
@@ -110,7 +114,8 @@ public final class ContainerGateComponent implements ContainerGate, ImageManifes
         HashOptions options = HashOptions.defaults().withXattrNames(Set.of(config.xattrNames())).withStrict(config.strict());
         this.decider = new GateDecider(hasher, manifests,
             new GateDecider.Settings(config.maxConfigBytes(), config.maxDifferences(), options, 16,
-                runtimeLinks(config.runtimeLinks()), allowedMounts(config.allowedMounts()), config.maxHashMillis()));
+                runtimeLinks(config.runtimeLinks()), allowedMounts(config.allowedMounts()), config.maxHashMillis()),
+            new ContainerRootfs.MountNamespace(Path.of("/proc"), config.maxMountinfoBytes()));
         logger.info("Gate deciding with manifests in {}", directory);
     }
 

@@ -96,6 +96,7 @@ final class GateDecider {
     }
 
     private final ImageHasher hasher;
+    private final ContainerRootfs.Locator locator;
     private final ManifestStore manifests;
     private final Settings settings;
     private final ObjectMapper mapper = GateProtocol.mapper(32);
@@ -110,8 +111,13 @@ final class GateDecider {
                          Map<AllowedImage, FileManifest> manifests) {
     }
 
-    GateDecider(ImageHasher hasher, ManifestStore manifests, Settings settings) {
+    /**
+     * @param locator pins the root file system the container will run ({@link ContainerRootfs.MountNamespace} in the
+     *                runtime; unit tests of the matching logic look at the host's directory instead)
+     */
+    GateDecider(ImageHasher hasher, ManifestStore manifests, Settings settings, ContainerRootfs.Locator locator) {
         this.hasher = hasher;
+        this.locator = locator;
         this.manifests = manifests;
         this.settings = settings;
         this.indexes = new LinkedHashMap<>(16, 0.75f, true) {
@@ -172,22 +178,29 @@ final class GateDecider {
         if (policy.isEmpty()) {
             return d.refuse("no signed policy is installed: every image is refused");
         }
-        List<String> exclusions = exclusions(bundle);
+        List<String> exclusions;
         ImageHashResult actual;
-        try {
+        // the directory the container will really run, as its own mount namespace has it: not a path that can change
+        try (ContainerRootfs.Pinned root = locator.pin(state.pid(), bundle.rootfs())) {
+            exclusions = exclusions(bundle, root.path());
             long deadline = System.nanoTime() + settings.maxHashMillis() * 1_000_000L;
             HashProgress budget = (done, total) -> {
                 if (System.nanoTime() - deadline > 0) {
                     throw new HashBudgetExceeded(done);
                 }
             };
-            actual = hasher.hash(new ImageSource.RootfsDirectory(bundle.rootfs()), settings.hashOptions().withExclusions(exclusions),
-                budget);
+            try {
+                actual = hasher.hash(new ImageSource.RootfsDirectory(root.path()), settings.hashOptions().withExclusions(exclusions),
+                    budget);
+            } catch (ImageException e) {
+                return d.refuse("cannot hash the root file system: " + e.getMessage().replace(root.path().toString(),
+                    bundle.rootfs().toString()));
+            }
+        } catch (BundleException e) {
+            return d.refuse(e.getMessage());
         } catch (HashBudgetExceeded e) {
             return d.refuse("hashing the root file system took longer than " + settings.maxHashMillis() + " ms (maxHashMillis; "
                 + e.bytes + " bytes read)");
-        } catch (ImageException e) {
-            return d.refuse("cannot hash the root file system: " + e.getMessage());
         } catch (RuntimeException e) {
             return d.refuse("hashing failed: " + e);
         }
@@ -255,10 +268,10 @@ final class GateDecider {
     }
 
     /** The bundle's mount destinations, and the runtime's own links where they are exactly those links. */
-    private List<String> exclusions(OciBundle bundle) {
+    private List<String> exclusions(OciBundle bundle, Path root) {
         List<String> exclusions = new ArrayList<>(bundle.mountDestinations());
         for (Map.Entry<String, String> link : settings.runtimeLinks().entrySet()) {
-            Path path = bundle.rootfs().resolve(link.getKey().substring(1));
+            Path path = root.resolve(link.getKey().substring(1));
             try {
                 // the parent must be a real directory of the rootfs: a symbolic link there could point anywhere
                 if (Files.isDirectory(path.getParent(), LinkOption.NOFOLLOW_LINKS)

@@ -48,6 +48,21 @@ class GateDeciderTest {
     @TempDir
     Path tmp;
 
+    /**
+     * These tests are about matching: they look at the host's directory. Pinning the container's own view of it is
+     * {@link ContainerRootfsTest}'s subject, with real mount namespaces.
+     */
+    static final ContainerRootfs.Locator HOST_VIEW = (pid, rootfs) -> new ContainerRootfs.Pinned() {
+        @Override
+        public Path path() {
+            return rootfs;
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
     private ImageHashEngine hasher;
     private ManifestStore store;
     private GateDecider decider;
@@ -92,7 +107,7 @@ class GateDeciderTest {
     void setUp() throws IOException {
         hasher = new ImageHashEngine(ImageLimits.DEFAULTS, 2, 1000);
         store = new ManifestStore(tmp.resolve("manifests"), hasher, 1 << 20, 8);
-        decider = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4));
+        decider = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4), HOST_VIEW);
         bundle = tmp.resolve("bundle");
         rootfs = bundle.resolve("rootfs");
         for (String dir : List.of("bin", "etc", "proc", "sys", "dev", "run", "tmp")) {
@@ -276,7 +291,7 @@ class GateDeciderTest {
         assertTrue(json.contains("\"target\":\"tool\""), json);
         Files.writeString(file, json.replace("\"target\":\"tool\"", "\"target\":\"evil\""));
         ManifestStore fresh = new ManifestStore(store.directory(), hasher, 1 << 20, 8);
-        GateDecider second = new GateDecider(hasher, fresh, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4));
+        GateDecider second = new GateDecider(hasher, fresh, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4), HOST_VIEW);
         config(List.of("/proc"));
         assertEquals(Verdict.REFUSE, second.decide(state(), policy).verdict());
         assertFalse(second.drainWarnings().isEmpty());
@@ -293,7 +308,7 @@ class GateDeciderTest {
     void podmansMtabLinkIsLeftOutOnlyWhenItIsExactlyThatLink() throws Exception {
         FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.ENFORCE);
         GateDecider podman = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4,
-            ContainerGateComponent.runtimeLinks(new String[] {"/etc/mtab -> /proc/mounts"})));
+            ContainerGateComponent.runtimeLinks(new String[] {"/etc/mtab -> /proc/mounts"})), HOST_VIEW);
         config(List.of("/proc"));
         Path mtab = rootfs.resolve("etc/mtab");
         Files.createSymbolicLink(mtab, Path.of("/proc/mounts"));
@@ -348,7 +363,7 @@ class GateDeciderTest {
         assertTrue(d.reason().contains("mount of /tmp/evil_etc over /etc is not an allowed mount destination"), d.reason());
         // a volume the device's configuration allows is left out like the runtime's own mounts
         GateDecider volumes = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4,
-            Map.of(), ContainerGateComponent.allowedMounts(new String[] {"/proc", "/data", "/data/**"})));
+            Map.of(), ContainerGateComponent.allowedMounts(new String[] {"/proc", "/data", "/data/**"})), HOST_VIEW);
         Files.createDirectories(rootfs.resolve("data")); // the mount point runc creates
         config(List.of("/proc", "/data"));
         assertEquals(Verdict.ALLOW, volumes.decide(state(), policy).verdict());
@@ -402,7 +417,7 @@ class GateDeciderTest {
             file.setLength(8L << 30);
         }
         GateDecider quick = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4,
-            Map.of(), GateDecider.DEFAULT_ALLOWED_MOUNTS, 1));
+            Map.of(), GateDecider.DEFAULT_ALLOWED_MOUNTS, 1), HOST_VIEW);
         long start = System.nanoTime();
         GateDecision d = quick.decide(state(), policy);
         long millis = (System.nanoTime() - start) / 1_000_000;

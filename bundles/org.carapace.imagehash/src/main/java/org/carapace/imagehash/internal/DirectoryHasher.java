@@ -199,7 +199,7 @@ final class DirectoryHasher {
         for (String exclusion : exclusions) {
             excluded.add(exclusion);
             try {
-                excluded.add(SymlinkResolver.resolve(exclusion, lookup));
+                excluded.add(SymlinkResolver.resolve(exclusion, lookup, exclusions));
             } catch (IOException e) {
                 throw new ImageReadException(location + exclusion, e);
             } catch (Exception e) {

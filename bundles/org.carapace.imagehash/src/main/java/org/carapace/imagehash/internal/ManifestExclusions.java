@@ -40,11 +40,11 @@ final class ManifestExclusions {
             }
         };
         Set<String> excluded = new LinkedHashSet<>();
-        for (String exclusion : exclusions) {
-            String path = ImagePaths.normalize(exclusion);
+        List<String> normalised = exclusions.stream().map(ImagePaths::normalize).toList();
+        for (String path : normalised) {
             excluded.add(path);
             try {
-                excluded.add(SymlinkResolver.resolve(path, lookup));
+                excluded.add(SymlinkResolver.resolve(path, lookup, normalised));
             } catch (Exception e) {
                 throw new IllegalStateException("in-memory lookup cannot fail", e);
             }

@@ -332,7 +332,7 @@ final class RootfsTree {
         for (String exclusion : exclusions) {
             excluded.add(exclusion);
             try {
-                excluded.add(SymlinkResolver.resolve(exclusion, lookup()));
+                excluded.add(SymlinkResolver.resolve(exclusion, lookup(), exclusions));
             } catch (Exception e) {
                 throw new IllegalStateException("in-memory lookup cannot fail", e);
             }

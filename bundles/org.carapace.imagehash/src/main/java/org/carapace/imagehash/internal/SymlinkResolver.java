@@ -28,7 +28,7 @@ final class SymlinkResolver {
     }
 
     /** The canonical path {@code path} resolves to. */
-    static String resolve(String path, Lookup lookup) throws Exception {
+    static String resolve(String path, Lookup lookup, java.util.Collection<String> stops) throws Exception {
         Deque<String> remaining = new ArrayDeque<>();
         pushComponents(remaining, path);
         String current = "/";
@@ -44,6 +44,9 @@ final class SymlinkResolver {
                 continue;
             }
             String next = current.equals("/") ? "/" + component : current + "/" + component;
+            if (!lexical && below(next, path, stops)) {
+                lexical = true;
+            }
             if (!lexical) {
                 Kind kind = lookup.kind(next);
                 if (kind == Kind.SYMLINK && links < MAX_LINKS) {
@@ -61,6 +64,16 @@ final class SymlinkResolver {
             current = next;
         }
         return current;
+    }
+
+    /** Whether {@code path} is at or below one of the stops other than {@code resolving}, the path being resolved. */
+    private static boolean below(String path, String resolving, java.util.Collection<String> stops) {
+        for (String stop : stops) {
+            if (!stop.equals(resolving) && ImagePaths.isSameOrBelow(path, stop)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void pushComponents(Deque<String> stack, String path) {

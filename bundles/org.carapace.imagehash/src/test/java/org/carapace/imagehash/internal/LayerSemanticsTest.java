@@ -155,6 +155,31 @@ class LayerSemanticsTest {
     }
 
     @Test
+    void anExclusionIsNotResolvedThroughLinksInsideAnotherExclusion() throws Exception {
+        // /proc is a mount destination: a link the image keeps there is hidden at run time, and must not steer another
+        // exclusion (/etc/mtab -> /proc/mounts) onto a real file of the image
+        byte[] layer = TarBuilder.tar().dir("etc", 0755).file("etc/passwd", 0644, "root:x:0:0::/root:/bin/sh\n")
+            .symlink("etc/mtab", "/proc/mounts").dir("proc", 0555).symlink("proc/mounts", "../etc/passwd").bytes();
+        Path layout = dir.resolve("stops");
+        new OciLayoutBuilder(layout).layer(layer).write();
+        List<String> exclusions = List.of("/proc", "/etc/mtab");
+        FileManifest m = engine.hash(ImageSource.parse("oci:" + layout), HashOptions.defaults().withExclusions(exclusions))
+            .manifest();
+        assertEquals(List.of("/etc", "/etc/passwd"), paths(m));
+        FileManifest full = engine.hash(ImageSource.parse("oci:" + layout), HashOptions.defaults()).manifest();
+        assertEquals(m.rootfsDigest(), engine.exclude(full, exclusions).rootfsDigest());
+        // the same on disk
+        Path rootfs = java.nio.file.Files.createDirectories(dir.resolve("stops-rootfs"));
+        java.nio.file.Files.createDirectories(rootfs.resolve("etc"));
+        java.nio.file.Files.writeString(rootfs.resolve("etc/passwd"), "root:x:0:0::/root:/bin/sh\n");
+        java.nio.file.Files.createSymbolicLink(rootfs.resolve("etc/mtab"), Path.of("/proc/mounts"));
+        java.nio.file.Files.createDirectories(rootfs.resolve("proc"));
+        java.nio.file.Files.createSymbolicLink(rootfs.resolve("proc/mounts"), Path.of("../etc/passwd"));
+        assertEquals(List.of("/etc", "/etc/passwd"), paths(engine.hash(new ImageSource.RootfsDirectory(rootfs),
+            HashOptions.defaults().withExclusions(exclusions)).manifest()));
+    }
+
+    @Test
     void aCapabilityCountsOnlyOnExecutableFiles() throws Exception {
         java.util.Map<String, byte[]> cap = java.util.Map.of("SCHILY.xattr.security.capability",
             java.util.HexFormat.of().parseHex("0100000200200000000000000000000000000000"));
