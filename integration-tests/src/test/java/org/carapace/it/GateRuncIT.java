@@ -322,6 +322,65 @@ public class GateRuncIT {
             + " source: $src, options: [\"rbind\", \"ro\"]}]' config.json > c.json && mv c.json config.json");
         attackBeforeTheGate("unlisted", "jq '.mounts |= map(select(.destination != \"/bin\"))' config.json > c.json"
             + " && mv c.json config.json");
-        assertRefused(runc("unlisted", "it-unlisted"), "differs at /bin/backdoor: added");
+        GateHarness.Result r = runc("unlisted", "it-unlisted");
+        assertNotEquals(r.all(), 0, r.exit());
+        assertTrue(r.all(), !r.out().contains("container-ran"));
+        assertTrue(r.all(), r.err().contains("the container has a mount at /bin, not an allowed mount destination"));
+    }
+
+    /** Like {@link #attackBeforeTheGate}, with the container's OCI state in {@code $pid} (to enter its namespace). */
+    static void attackWithStateBeforeTheGate(String name, String attack) throws Exception {
+        Path config = h.work.resolve(name).resolve("config.json");
+        var json = (com.fasterxml.jackson.databind.node.ObjectNode) GateHarness.JSON.readTree(config.toFile());
+        var hooks = (com.fasterxml.jackson.databind.node.ArrayNode) json.get("hooks").get("createRuntime");
+        var first = hooks.insertObject(0);
+        first.put("path", "/bin/sh");
+        first.putArray("args").add("sh").add("-c").add("pid=$(jq -r .pid) && cd " + h.f(name) + " && " + attack);
+        GateHarness.JSON.writeValue(config.toFile(), json);
+    }
+
+    @Test
+    public void rootPathRetargetedToOneOfTheContainersMountsIsRefused() throws Exception {
+        // an allowed mount shows a pristine copy inside the container; root.path is then pointed at that mount, which is
+        // the container's own mount too, but not its root
+        bundle("retarget", "printf '#!/bin/sh\\nid\\n' > rootfs/usr/bin/backdoor && chmod 755 rootfs/usr/bin/backdoor");
+        h.sh("cd retarget && jq --arg src " + h.f("pristine/rootfs") + " '.mounts += [{destination: \"/run/secrets\","
+            + " type: \"bind\", source: $src, options: [\"rbind\", \"ro\"]}]' config.json > c.json && mv c.json config.json");
+        attackBeforeTheGate("retarget", "jq '.root.path = \"rootfs/run/secrets\"' config.json > c.json && mv c.json config.json");
+        GateHarness.Result r = runc("retarget", "it-retarget");
+        assertNotEquals(r.all(), 0, r.exit());
+        assertTrue(r.all(), !r.out().contains("container-ran"));
+        assertTrue(r.all(), r.err().contains("is not mounted for the container: it runs " + h.f("retarget/rootfs")));
+    }
+
+    @Test
+    public void aDecoyTreeMountedInTheContainersNamespaceIsRefused() throws Exception {
+        bundle("decoy", "printf '#!/bin/sh\\nid\\n' > rootfs/usr/bin/backdoor && chmod 755 rootfs/usr/bin/backdoor");
+        attackWithStateBeforeTheGate("decoy", "mkdir -p pristine && nsenter -t $pid -m mount --bind " + h.f("pristine/rootfs")
+            + " $PWD/pristine && jq '.root.path = \"pristine\"' config.json > c.json && mv c.json config.json");
+        GateHarness.Result r = runc("decoy", "it-decoy");
+        assertNotEquals(r.all(), 0, r.exit());
+        assertTrue(r.all(), !r.out().contains("container-ran"));
+        assertTrue(r.all(), r.err().contains("more than one tree of its own"));
+    }
+
+    @Test
+    public void aMountAddedToConfigAfterRuncReadItHidesNothing() throws Exception {
+        // the image carries a program under /sys; runc reads a config.json without /sys mounts, so the container sees
+        // it; a /sys mount then appears in config.json: the gate goes by the mounts the container really has
+        bundle("late-sys", "mkdir -p rootfs/sys/evil && printf '#!/bin/sh\\nid\\n' > rootfs/sys/evil/x && chmod 755 rootfs/sys/evil/x"
+            + " && jq '.mounts |= map(select((.destination | startswith(\"/sys\")) | not))"
+            + " | .linux.maskedPaths |= map(select(startswith(\"/sys\") | not))' config.json > c.json && mv c.json config.json");
+        attackBeforeTheGate("late-sys", "jq '.mounts += [{destination: \"/sys\", type: \"sysfs\", source: \"sysfs\"}]'"
+            + " config.json > c.json && mv c.json config.json");
+        assertRefused(runc("late-sys", "it-late-sys"), "differs at /sys/evil");
+    }
+
+    @Test
+    public void maskedPathsThatWouldHideImageFilesAreRefused() throws Exception {
+        bundle("masked", "jq '.linux.maskedPaths += [\"/etc/passwd\"]' config.json > c.json && mv c.json config.json");
+        GateHarness.Result r = runc("masked", "it-masked");
+        assertNotEquals(r.all(), 0, r.exit());
+        assertTrue(r.all(), r.err().contains("linux.maskedPaths hides /etc/passwd, which is part of the image"));
     }
 }

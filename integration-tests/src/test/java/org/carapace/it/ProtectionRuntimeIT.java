@@ -50,7 +50,12 @@ public class ProtectionRuntimeIT {
             protection.getEntry("linux-x86-64/libcarapace-responder.so") != null
                 ? protection.getEntry("linux-x86-64/libcarapace-responder.so")
                 : protection.getEntry("linux-aarch64/libcarapace-responder.so"));
+        // the guard is registered once the Configurator has applied the profile: settled within 30 s
         Collection<ServiceReference<ContainerGuard>> guards = context.getServiceReferences(ContainerGuard.class, null);
+        for (long deadline = System.nanoTime() + 30_000_000_000L; guards.isEmpty() && System.nanoTime() < deadline;) {
+            Thread.sleep(100);
+            guards = context.getServiceReferences(ContainerGuard.class, null);
+        }
         assertTrue("a ContainerGuard from the protection bundle: " + guards, guards.stream()
             .anyMatch(r -> r.getBundle().getSymbolicName().equals("org.carapace.protection")));
         ServiceReference<ContainerGuard> ref = guards.iterator().next();

@@ -8,44 +8,72 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.carapace.enforcement.internal.OciBundle.BundleException;
 
 /**
- * The root file system a container is really about to run from, pinned for the decision.
+ * The root file system a container is really about to run from, pinned for the decision, and the mounts it has.
  *
  * <p>The gate learns the root file system from {@code config.json}, a file on the host that whoever can write the host
  * can change after the runtime has read it (swap {@code root.path}, rename directories, rewrite the mounts). What the
  * container will run is fixed differently: at {@code createRuntime} the runtime has already created the container's
- * mount namespace, bind-mounted the root file system onto itself there and set up every mount, and its init process
- * (the state's {@code pid}) waits, not yet pivoted. So the gate looks at the root file system <em>through that
- * namespace</em>: {@code /proc/PID/mountinfo} must show a mount at the root file system's path that the gate's own
- * (the host's) namespace does not have, the gate opens {@code /proc/PID/root/ROOTFS} as an {@code O_PATH} descriptor,
- * and that descriptor must be on exactly that mount ({@code statx} {@code STATX_MNT_ID}). The hash then walks the tree
- * below the descriptor ({@code /proc/self/fd/N}): what runc will pivot into, with the mounts the container will
- * really have (a mount that {@code config.json} no longer names is hashed as content, so it cannot hide anything),
- * however the host's paths change meanwhile.
+ * mount namespace, bind-mounted the root file system onto itself there and set up every mount below it, and its init
+ * process (the state's {@code pid}) waits, not yet pivoted. So the gate looks <em>through that namespace</em>:
+ * <ul>
+ * <li>the container's own mounts are those of {@code /proc/PID/mountinfo} that the gate's (the host's) namespace does
+ *     not have ({@link #ownMounts});</li>
+ * <li>exactly one of them must have a parent that is not the container's own: the root file system; every other
+ *     one is below it. It must be at the path {@code config.json} names, else the container is refused;</li>
+ * <li>the gate opens {@code /proc/PID/root/ROOTFS} as an {@code O_PATH} descriptor, which must be on exactly that
+ *     mount ({@code statx} {@code STATX_MNT_ID}), and hashes below it ({@code /proc/self/fd/N}): however the host's
+ *     paths change meanwhile, the walk stays in that tree;</li>
+ * <li>the mounts below the root, as the container really has them, are what the decision leaves out of the digest
+ *     and checks against the allowed destinations — not the list {@code config.json} shows now.</li>
+ * </ul>
  *
- * <p>The gate must run in the same mount namespace as the container runtime (the host's), as the runtime does.
+ * <p>Limits: the gate must run in the same mount namespace as the container runtime (the host's). Root on the host
+ * can still enter the container's namespace ({@code setns}) and change its mounts after the decision; that is beyond
+ * what a {@code createRuntime} hook can see (see {@code docs/gate-protocol.md}).
  */
 final class ContainerRootfs {
 
     /** Finds and pins the root file system of the container whose init process is {@code pid}. */
     interface Locator {
-        Pinned pin(long pid, Path rootfs) throws BundleException;
+        /**
+         * @param rootfs             the root file system {@code config.json} names (absolute, links resolved)
+         * @param configDestinations the mount destinations {@code config.json} names (for views that cannot see mounts)
+         */
+        Pinned pin(long pid, Path rootfs, List<String> configDestinations) throws BundleException;
     }
 
     /** A pinned root file system: {@link #path()} stays the same directory until closed. */
     interface Pinned extends AutoCloseable {
         Path path();
 
+        /** Where the container has mounts below its root, as absolute paths inside the container, sorted. */
+        List<String> mountPoints();
+
         @Override
         void close();
+    }
+
+    /** One line of {@code /proc/PID/mountinfo}. */
+    record MountEntry(long id, long parent, String device, byte[] root, byte[] mountPoint) {
+        /** What identifies the same mount in a copied namespace: mount ids are new in every copy, these are not. */
+        String key() {
+            return device + " " + new String(root, StandardCharsets.ISO_8859_1) + " " + new String(mountPoint,
+                StandardCharsets.ISO_8859_1);
+        }
     }
 
     private static final int O_PATH = 010000000;
@@ -87,21 +115,64 @@ final class ContainerRootfs {
         }
 
         @Override
-        public Pinned pin(long pid, Path rootfs) throws BundleException {
+        public Pinned pin(long pid, Path rootfs, List<String> configDestinations) throws BundleException {
             if (pid <= 0) {
                 throw new BundleException("the container state names no init process (pid " + pid
                     + "): the gate cannot see which root file system the container will run");
             }
             Charset names = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
             byte[] target = rootfs.toString().getBytes(names);
-            List<Long> theirs = mountsAt(read(proc.resolve(Long.toString(pid)).resolve("mountinfo"), pid), target);
-            List<Long> ours = mountsAt(read(proc.resolve("self").resolve("mountinfo"), pid), target);
-            if (theirs.size() <= ours.size()) {
-                throw new BundleException("root file system " + rootfs + " is not mounted for the container (process " + pid
-                    + " has no mount of its own there): the runtime is not about to run this directory, or root.path"
-                    + " changed after the runtime read it");
+            List<MountEntry> theirs = parse(read(proc.resolve(Long.toString(pid)).resolve("mountinfo"), pid));
+            List<MountEntry> ours = parse(read(proc.resolve("self").resolve("mountinfo"), pid));
+            List<MountEntry> own = ownMounts(theirs, ours);
+            Set<Long> ownIds = new HashSet<>();
+            for (MountEntry entry : own) {
+                ownIds.add(entry.id());
             }
-            long expected = theirs.get(theirs.size() - 1);
+            // the root file system is the one mount the runtime made whose parent it did not make: every other mount
+            // of the container's own is below it
+            List<MountEntry> outermost = new ArrayList<>();
+            for (MountEntry entry : own) {
+                if (!ownIds.contains(entry.parent())) {
+                    outermost.add(entry);
+                }
+            }
+            if (outermost.isEmpty()) {
+                throw new BundleException("root file system " + rootfs + " is not mounted for the container (process " + pid
+                    + " has no mount of its own): the state's process is not a container being created");
+            }
+            if (outermost.size() > 1) {
+                List<String> where = new ArrayList<>();
+                for (MountEntry entry : outermost) {
+                    where.add(new String(entry.mountPoint(), names));
+                }
+                throw new BundleException("the container's mount namespace (process " + pid + ") has more than one tree of its"
+                    + " own, at " + where + ": cannot tell which one it will run");
+            }
+            MountEntry root = outermost.get(0);
+            if (!Arrays.equals(root.mountPoint(), target)) {
+                throw new BundleException("root file system " + rootfs + " is not mounted for the container: it runs "
+                    + new String(root.mountPoint(), names) + " (root.path changed, or the directory was renamed, after the"
+                    + " runtime read it)");
+            }
+            List<String> mountPoints = new ArrayList<>();
+            for (MountEntry entry : own) {
+                if (entry != root) {
+                    byte[] point = entry.mountPoint();
+                    if (Arrays.equals(point, target)) {
+                        throw new BundleException("something is mounted over the container's root file system " + rootfs
+                            + " in its mount namespace (mount " + entry.id() + ")");
+                    }
+                    // below the root by construction (its parent chain leads to the root); the path inside the container
+                    if (point.length <= target.length + 1 || point[target.length] != '/'
+                        || !Arrays.equals(Arrays.copyOf(point, target.length), target)) {
+                        throw new BundleException("the container has a mount at " + new String(point, names)
+                            + ", outside its root file system " + rootfs);
+                    }
+                    mountPoints.add(new String(point, target.length, point.length - target.length, names));
+                }
+            }
+            mountPoints.sort(null);
             byte[] through = concat(proc.resolve(Long.toString(pid)).resolve("root").toString().getBytes(names), target);
             int fd = Libc.open(through, O_PATH | O_CLOEXEC, 0);
             if (fd < 0) {
@@ -122,12 +193,12 @@ final class ContainerRootfs {
                     throw new BundleException("root file system " + rootfs + " is not a directory in the container's mount namespace");
                 }
                 long actual = stat.getLong(STX_MNT_ID);
-                if (actual != expected) {
+                if (actual != root.id()) {
                     throw new BundleException("root file system " + rootfs + " changed while the gate looked at it (mount " + actual
-                        + " instead of the container's mount " + expected + ")");
+                        + " instead of the container's mount " + root.id() + ")");
                 }
                 kept = true;
-                return new Descriptor(fd);
+                return new Descriptor(fd, List.copyOf(mountPoints));
             } finally {
                 if (!kept) {
                     Libc.close(fd);
@@ -158,32 +229,56 @@ final class ContainerRootfs {
     }
 
     /**
-     * The mount ids of the mounts whose mount point is {@code target}, in the namespace's order (the last is on top).
-     * {@code proc(5)}: "ID PARENT MAJOR:MINOR ROOT MOUNT_POINT OPTIONS ...", the mount point with space, tab, newline
-     * and backslash escaped as three octal digits.
+     * {@code proc(5)}: "ID PARENT MAJOR:MINOR ROOT MOUNT_POINT OPTIONS ...", root and mount point with space, tab,
+     * newline and backslash escaped as three octal digits; in the namespace's order (a mount comes after its parent,
+     * and the last of several at one point is on top).
      */
-    static List<Long> mountsAt(byte[] mountinfo, byte[] target) throws BundleException {
-        List<Long> ids = new ArrayList<>();
+    static List<MountEntry> parse(byte[] mountinfo) throws BundleException {
+        List<MountEntry> entries = new ArrayList<>();
         int start = 0;
         while (start < mountinfo.length) {
             int end = start;
             while (end < mountinfo.length && mountinfo[end] != '\n') {
                 end++;
             }
-            String[] fields = new String(mountinfo, start, end - start, java.nio.charset.StandardCharsets.ISO_8859_1).split(" ", 6);
-            if (fields.length >= 5) {
-                byte[] point = unescape(fields[4]);
-                if (Arrays.equals(point, target)) {
-                    try {
-                        ids.add(Long.parseLong(fields[0]));
-                    } catch (NumberFormatException e) {
-                        throw new BundleException("unreadable mount table line: " + fields[0]);
-                    }
+            if (end > start) {
+                String line = new String(mountinfo, start, end - start, StandardCharsets.ISO_8859_1);
+                String[] fields = line.split(" ", 6);
+                if (fields.length < 6) {
+                    throw new BundleException("unreadable mount table line: " + line);
+                }
+                try {
+                    entries.add(new MountEntry(Long.parseLong(fields[0]), Long.parseLong(fields[1]), fields[2],
+                        unescape(fields[3]), unescape(fields[4])));
+                } catch (NumberFormatException e) {
+                    throw new BundleException("unreadable mount table line: " + line);
                 }
             }
             start = end + 1;
         }
-        return ids;
+        return entries;
+    }
+
+    /**
+     * The container's own mounts: those of its namespace that the gate's (the host's) namespace does not have. A
+     * namespace copy keeps each mount's device, root and mount point (not its id) and the order; so, per key, the
+     * first as many as the host has are copies, and the rest are the container's own.
+     */
+    static List<MountEntry> ownMounts(List<MountEntry> theirs, List<MountEntry> ours) {
+        Map<String, Integer> copies = new HashMap<>();
+        for (MountEntry entry : ours) {
+            copies.merge(entry.key(), 1, Integer::sum);
+        }
+        List<MountEntry> own = new ArrayList<>();
+        for (MountEntry entry : theirs) {
+            Integer left = copies.get(entry.key());
+            if (left != null && left > 0) {
+                copies.put(entry.key(), left - 1);
+            } else {
+                own.add(entry);
+            }
+        }
+        return own;
     }
 
     private static byte[] unescape(String field) {
@@ -221,10 +316,17 @@ final class ContainerRootfs {
     /** An {@code O_PATH} descriptor, seen through {@code /proc/self/fd}. */
     private static final class Descriptor implements Pinned {
         private final int fd;
+        private final List<String> mountPoints;
         private boolean closed;
 
-        Descriptor(int fd) {
+        Descriptor(int fd, List<String> mountPoints) {
             this.fd = fd;
+            this.mountPoints = mountPoints;
+        }
+
+        @Override
+        public List<String> mountPoints() {
+            return mountPoints;
         }
 
         @Override

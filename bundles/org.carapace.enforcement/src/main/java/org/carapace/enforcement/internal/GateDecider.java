@@ -21,6 +21,7 @@ import org.carapace.api.image.HashProgress;
 import org.carapace.api.image.ImageException;
 import org.carapace.api.image.ImageHashResult;
 import org.carapace.api.image.ImageHasher;
+import org.carapace.api.image.ImagePaths;
 import org.carapace.api.image.ImageSource;
 import org.carapace.api.image.ManifestDiff;
 import org.carapace.api.image.PathDifference;
@@ -181,8 +182,22 @@ final class GateDecider {
         List<String> exclusions;
         ImageHashResult actual;
         // the directory the container will really run, as its own mount namespace has it: not a path that can change
-        try (ContainerRootfs.Pinned root = locator.pin(state.pid(), bundle.rootfs())) {
-            exclusions = exclusions(bundle, root.path());
+        try (ContainerRootfs.Pinned root = locator.pin(state.pid(), bundle.rootfs(), bundle.mountDestinations())) {
+            // the mounts the container really has, not the list config.json shows now
+            for (String mount : root.mountPoints()) {
+                if (!settings.mountAllowed(mount)) {
+                    return d.refuse("the container has a mount at " + mount + ", not an allowed mount destination"
+                        + " (allowedMounts): it would see unchecked content there");
+                }
+            }
+            // runc masks these after the hooks: hiding an image path would be removing it unseen
+            for (String masked : bundle.maskedPaths()) {
+                if (root.mountPoints().stream().noneMatch(mount -> ImagePaths.isSameOrBelow(masked, mount))) {
+                    return d.refuse("linux.maskedPaths hides " + masked + ", which is part of the image (only paths inside the"
+                        + " container's mounts, such as /proc and /sys, may be masked)");
+                }
+            }
+            exclusions = exclusions(root.mountPoints(), root.path());
             long deadline = System.nanoTime() + settings.maxHashMillis() * 1_000_000L;
             HashProgress budget = (done, total) -> {
                 if (System.nanoTime() - deadline > 0) {
@@ -267,9 +282,9 @@ final class GateDecider {
         return wanted != null && wanted.equals(candidate.rule().name()) && !wanted.equals(current.rule().name());
     }
 
-    /** The bundle's mount destinations, and the runtime's own links where they are exactly those links. */
-    private List<String> exclusions(OciBundle bundle, Path root) {
-        List<String> exclusions = new ArrayList<>(bundle.mountDestinations());
+    /** The container's mount points, and the runtime's own links where they are exactly those links. */
+    private List<String> exclusions(List<String> mountPoints, Path root) {
+        List<String> exclusions = new ArrayList<>(mountPoints);
         for (Map.Entry<String, String> link : settings.runtimeLinks().entrySet()) {
             Path path = root.resolve(link.getKey().substring(1));
             try {

@@ -27,8 +27,9 @@ import java.util.TreeSet;
  * @param rootfs the root file system directory, absolute, symbolic links resolved
  * @param mountDestinations normalised absolute paths inside the container, sorted
  * @param mountSources each destination's source as config.json gives it (the last mount on a destination wins)
+ * @param maskedPaths {@code linux.maskedPaths}, normalised: what the runtime hides (after the hooks have run)
  */
-record OciBundle(Path rootfs, List<String> mountDestinations, Map<String, String> mountSources) {
+record OciBundle(Path rootfs, List<String> mountDestinations, Map<String, String> mountSources, List<String> maskedPaths) {
 
     /** The bundle cannot be used for a decision; the gate refuses and says why. */
     static final class BundleException extends Exception {
@@ -105,7 +106,20 @@ record OciBundle(Path rootfs, List<String> mountDestinations, Map<String, String
                 sources.put(normalised, source != null && source.isTextual() ? source.asText() : "(none)");
             }
         }
-        return new OciBundle(rootfs, List.copyOf(new ArrayList<>(destinations)), Map.copyOf(sources));
+        List<String> masked = new ArrayList<>();
+        JsonNode maskedPaths = json.path("linux").get("maskedPaths");
+        if (maskedPaths != null && !maskedPaths.isNull()) {
+            if (!maskedPaths.isArray()) {
+                throw new BundleException("config.json linux.maskedPaths is not an array");
+            }
+            for (JsonNode path : maskedPaths) {
+                if (!path.isTextual()) {
+                    throw new BundleException("config.json linux.maskedPaths holds a non-string");
+                }
+                masked.add(normalise(path.asText()));
+            }
+        }
+        return new OciBundle(rootfs, List.copyOf(new ArrayList<>(destinations)), Map.copyOf(sources), List.copyOf(masked));
     }
 
     private static void refuseCaseCollisions(JsonNode node, String where) throws BundleException {

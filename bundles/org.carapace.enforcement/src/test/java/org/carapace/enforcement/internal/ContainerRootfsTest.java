@@ -62,7 +62,7 @@ class ContainerRootfsTest {
     void pinsTheDirectoryTheContainerHasMountedAndKeepsItWhenTheHostPathChanges() throws Exception {
         Path rootfs = tree("rootfs", "tampered");
         long pid = containerWithBindAt(rootfs);
-        try (ContainerRootfs.Pinned pinned = locator.pin(pid, rootfs)) {
+        try (ContainerRootfs.Pinned pinned = locator.pin(pid, rootfs, List.of())) {
             assertEquals("tampered", Files.readString(pinned.path().resolve("marker")));
             // the attacker swaps the host's directory for a pristine one: the pinned view does not follow
             Files.move(rootfs, tmp.resolve("moved-away"));
@@ -77,10 +77,10 @@ class ContainerRootfsTest {
         Path mounted = tree("mounted", "tampered");
         Path other = tree("other", "pristine");
         long pid = containerWithBindAt(mounted);
-        BundleException e = assertThrows(BundleException.class, () -> locator.pin(pid, other));
+        BundleException e = assertThrows(BundleException.class, () -> locator.pin(pid, other, List.of()));
         assertTrue(e.getMessage().contains("is not mounted for the container"), e.getMessage());
         // a process in the gate's own namespace has no mount of its own anywhere
-        BundleException own = assertThrows(BundleException.class, () -> locator.pin(ProcessHandle.current().pid(), mounted));
+        BundleException own = assertThrows(BundleException.class, () -> locator.pin(ProcessHandle.current().pid(), mounted, List.of()));
         assertTrue(own.getMessage().contains("is not mounted for the container"), own.getMessage());
     }
 
@@ -92,17 +92,17 @@ class ContainerRootfsTest {
         long pid = containerWithBindAt(rootfs);
         Files.move(rootfs, tmp.resolve("evil"));
         tree("rootfs", "pristine");
-        BundleException e = assertThrows(BundleException.class, () -> locator.pin(pid, rootfs));
+        BundleException e = assertThrows(BundleException.class, () -> locator.pin(pid, rootfs, List.of()));
         assertTrue(e.getMessage().contains("is not mounted for the container"), e.getMessage());
     }
 
     @Test
     void refusesAStateWithoutALiveProcess() throws Exception {
         Path rootfs = tree("rootfs", "x");
-        assertTrue(assertThrows(BundleException.class, () -> locator.pin(0, rootfs)).getMessage().contains("no init process"));
+        assertTrue(assertThrows(BundleException.class, () -> locator.pin(0, rootfs, List.of())).getMessage().contains("no init process"));
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
-        assertTrue(assertThrows(BundleException.class, () -> locator.pin(gone.pid(), rootfs)).getMessage()
+        assertTrue(assertThrows(BundleException.class, () -> locator.pin(gone.pid(), rootfs, List.of())).getMessage()
             .contains("is not running"));
     }
 
@@ -111,17 +111,58 @@ class ContainerRootfsTest {
         Path rootfs = tree("rootfs", "x");
         long pid = containerWithBindAt(rootfs);
         ContainerRootfs.MountNamespace small = new ContainerRootfs.MountNamespace(Path.of("/proc"), 64);
-        assertTrue(assertThrows(BundleException.class, () -> small.pin(pid, rootfs)).getMessage().contains("maxMountinfoBytes"));
+        assertTrue(assertThrows(BundleException.class, () -> small.pin(pid, rootfs, List.of())).getMessage().contains("maxMountinfoBytes"));
     }
 
     @Test
-    void readsEscapedMountPoints() throws Exception {
-        byte[] table = ("21 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
-            + "35 21 8:1 /srv/a\\040b /srv/a\\040b rw - ext4 /dev/sda1 rw\n"
-            + "36 21 0:5 / /srv/a\\040b rw - overlay overlay rw\n"
-            + "37 21 0:6 / /srv/a\\134040b rw - tmpfs tmpfs rw\n").getBytes(StandardCharsets.ISO_8859_1);
-        assertEquals(List.of(35L, 36L), ContainerRootfs.mountsAt(table, "/srv/a b".getBytes(StandardCharsets.UTF_8)));
-        assertEquals(List.of(37L), ContainerRootfs.mountsAt(table, "/srv/a\\040b".getBytes(StandardCharsets.UTF_8)));
-        assertEquals(List.of(), ContainerRootfs.mountsAt(table, "/srv".getBytes(StandardCharsets.UTF_8)));
+    void readsEscapedMountPointsAndTellsTheContainersOwnMounts() throws Exception {
+        byte[] host = ("21 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+            + "30 21 0:5 / /srv/a\\040b rw - overlay overlay rw\n").getBytes(StandardCharsets.ISO_8859_1);
+        byte[] container = ("41 40 8:1 / / rw - ext4 /dev/sda1 rw\n"
+            + "42 41 0:5 / /srv/a\\040b rw - overlay overlay rw\n"      // the copy of the host's overlay
+            + "43 42 0:5 / /srv/a\\040b rw - overlay overlay rw\n"      // the runtime's bind of it onto itself
+            + "44 43 0:9 / /srv/a\\040b/proc rw - proc proc rw\n"
+            + "45 43 0:10 / /srv/a\\040b/x\\134y rw - tmpfs tmpfs rw\n").getBytes(StandardCharsets.ISO_8859_1);
+        List<ContainerRootfs.MountEntry> own = ContainerRootfs.ownMounts(ContainerRootfs.parse(container),
+            ContainerRootfs.parse(host));
+        assertEquals(List.of(43L, 44L, 45L), own.stream().map(ContainerRootfs.MountEntry::id).toList());
+        assertEquals("/srv/a b", new String(own.get(0).mountPoint(), StandardCharsets.UTF_8));
+        assertEquals("/srv/a b/x\\y", new String(own.get(2).mountPoint(), StandardCharsets.UTF_8));
+        assertThrows(BundleException.class, () -> ContainerRootfs.parse("garbage\n".getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @Test
+    void reportsTheMountsBelowTheRootAndRefusesASecondTreeOrAMountOnTop() throws Exception {
+        Path rootfs = tree("rootfs", "x");
+        Files.createDirectories(rootfs.resolve("proc"));
+        container = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c",
+            "mount --bind \"$0\" \"$0\" && mount -t tmpfs tmpfs \"$0/proc\" && echo ready && exec sleep 120",
+            rootfs.toString()).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(container.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("ready", out.readLine());
+        try (ContainerRootfs.Pinned pinned = locator.pin(container.pid(), rootfs, List.of())) {
+            assertEquals(List.of("/proc"), pinned.mountPoints());
+        }
+        Path decoy = tree("decoy", "pristine");
+        Process second = new ProcessBuilder("nsenter", "-t", Long.toString(container.pid()), "-m", "mount", "--bind",
+            decoy.toString(), decoy.toString()).redirectErrorStream(true).start();
+        assertEquals(0, second.waitFor());
+        BundleException two = assertThrows(BundleException.class, () -> locator.pin(container.pid(), decoy, List.of()));
+        assertTrue(two.getMessage().contains("more than one tree of its own"), two.getMessage());
+    }
+
+    @Test
+    void refusesWhenRootPathNamesAMountBelowTheRealRoot() throws Exception {
+        // root.path retargeted to one of the container's own mounts below its root (say a bind of a pristine copy)
+        Path rootfs = tree("rootfs", "tampered");
+        Path inner = Files.createDirectories(rootfs.resolve("run/secrets"));
+        Path pristine = tree("pristine", "pristine");
+        container = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c",
+            "mount --bind \"$0\" \"$0\" && mount --bind \"$1\" \"$0/run/secrets\" && echo ready && exec sleep 120",
+            rootfs.toString(), pristine.toString()).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(container.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("ready", out.readLine());
+        BundleException e = assertThrows(BundleException.class, () -> locator.pin(container.pid(), inner.toRealPath(), List.of()));
+        assertTrue(e.getMessage().contains("it runs " + rootfs), e.getMessage());
     }
 }

@@ -52,10 +52,15 @@ class GateDeciderTest {
      * These tests are about matching: they look at the host's directory. Pinning the container's own view of it is
      * {@link ContainerRootfsTest}'s subject, with real mount namespaces.
      */
-    static final ContainerRootfs.Locator HOST_VIEW = (pid, rootfs) -> new ContainerRootfs.Pinned() {
+    static final ContainerRootfs.Locator HOST_VIEW = (pid, rootfs, destinations) -> new ContainerRootfs.Pinned() {
         @Override
         public Path path() {
             return rootfs;
+        }
+
+        @Override
+        public List<String> mountPoints() {
+            return destinations;
         }
 
         @Override
@@ -350,6 +355,62 @@ class GateDeciderTest {
         Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
             + "\"mounts\":[],\"Mount\u017f\":[]}");
         assertEquals(Verdict.REFUSE, decider.decide(state(), policy).verdict());
+    }
+
+    @Test
+    void theMountsTheContainerReallyHasDecideNotTheListInConfigJson() throws Exception {
+        String sealed = seal(true);
+        FixedPolicy policy = new FixedPolicy().allow("app:1", sealed, EnforcementMode.ENFORCE);
+        config(List.of("/proc"));
+        // config.json lists only /proc, but the container's namespace has a mount over /bin too
+        ContainerRootfs.Locator withBin = (pid, root, destinations) -> pinned(root, List.of("/bin", "/proc"));
+        GateDecider real = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4), withBin);
+        GateDecision d = real.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, d.verdict());
+        assertTrue(d.reason().contains("the container has a mount at /bin, not an allowed mount destination"), d.reason());
+        // config.json lists /sys, but nothing is mounted there: the image's /sys is what the container sees, and hashed
+        Files.createDirectories(rootfs.resolve("sys/evil"));
+        write("sys/evil/x", "#!/bin/sh\necho evil\n", "rwxr-xr-x");
+        config(List.of("/proc", "/sys"));
+        ContainerRootfs.Locator procOnly = (pid, root, destinations) -> pinned(root, List.of("/proc"));
+        GateDecision hidden = new GateDecider(hasher, store, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4),
+            procOnly).decide(state(), policy);
+        assertEquals(Verdict.REFUSE, hidden.verdict());
+        assertTrue(hidden.differences().stream().anyMatch(p -> p.startsWith("/sys/evil")), hidden.toString());
+    }
+
+    @Test
+    void maskedPathsMayHideOnlyWhatIsMountedNotTheImage() throws Exception {
+        FixedPolicy policy = new FixedPolicy().allow("app:1", seal(true), EnforcementMode.ENFORCE);
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+            + "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
+            + "\"linux\":{\"maskedPaths\":[\"/proc/kcore\",\"/etc/passwd\"]}}");
+        GateDecision d = decider.decide(state(), policy);
+        assertEquals(Verdict.REFUSE, d.verdict());
+        assertTrue(d.reason().contains("linux.maskedPaths hides /etc/passwd, which is part of the image"), d.reason());
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+            + "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
+            + "\"linux\":{\"maskedPaths\":[\"/proc/kcore\",\"/proc/keys\"]}}");
+        GateDecision ok = decider.decide(state(), policy);
+        assertEquals(Verdict.ALLOW, ok.verdict(), ok.reason());
+    }
+
+    private static ContainerRootfs.Pinned pinned(Path root, List<String> mounts) {
+        return new ContainerRootfs.Pinned() {
+            @Override
+            public Path path() {
+                return root;
+            }
+
+            @Override
+            public List<String> mountPoints() {
+                return mounts;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
     }
 
     @Test
