@@ -11,14 +11,14 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.Map;
+import org.carapace.api.io.AtomicFiles;
 import org.carapace.api.trust.DocumentTooLargeException;
 import org.carapace.api.trust.TrustException;
+import org.carapace.api.trust.TrustedKey;
 import org.carapace.cli.CliException;
 import org.carapace.cli.RuntimeConnection;
-import org.carapace.policy.internal.AtomicFiles;
 import org.carapace.policy.internal.PublicKeys;
 import org.carapace.policy.internal.SigningKey;
-import org.carapace.api.trust.TrustedKey;
 
 /** File handling shared by the key, trust and policy commands: every failure is a CliException with its exit code. */
 public final class CliFiles {

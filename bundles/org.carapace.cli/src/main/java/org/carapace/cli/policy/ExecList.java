@@ -3,10 +3,11 @@ package org.carapace.cli.policy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.carapace.api.io.StrictJson;
 import org.carapace.api.policy.FileDigest;
 import org.carapace.api.trust.TrustException;
 import org.carapace.cli.CliException;
-import org.carapace.policy.internal.StrictJson;
+
 
 /**
  * Reads an exec whitelist file: {@code {"files": [{"path": "/usr/bin/nav", "sha256": "<hex>"}, ...]}}, the list form

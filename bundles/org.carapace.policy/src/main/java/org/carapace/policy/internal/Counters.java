@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.carapace.api.io.AtomicFiles;
+import org.carapace.api.io.StrictJson;
 import org.carapace.api.trust.MalformedDocumentException;
 import org.carapace.api.trust.TrustException;
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import org.carapace.api.io.StrictJson;
 import org.carapace.api.trust.Envelope;
 import org.carapace.api.trust.EnvelopeSignature;
 import org.carapace.api.trust.KeyId;

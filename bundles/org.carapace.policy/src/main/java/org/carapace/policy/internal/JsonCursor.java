@@ -13,6 +13,7 @@ import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.util.ByteBufferBackedInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import org.carapace.api.io.StrictJson;
 import org.carapace.api.trust.DocumentTooLargeException;
 import org.carapace.api.trust.MalformedDocumentException;
 import org.carapace.api.trust.TrustException.Reason;

@@ -18,6 +18,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.io.AtomicFiles;
 import org.carapace.api.policy.ImageRule;
 import org.carapace.api.policy.PolicyChange;
 import org.carapace.api.policy.PolicyDocument;

@@ -15,6 +15,7 @@ import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.io.AtomicFiles;
 import org.carapace.api.trust.Envelope;
 import org.carapace.api.trust.MalformedDocumentException;
 import org.carapace.api.trust.NoTrustRootException;

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import org.carapace.api.io.StrictJson;
 import org.carapace.api.policy.AssociatedExecution;
 import org.carapace.api.policy.EnforcementMode;
 import org.carapace.api.policy.ExecWhitelist;

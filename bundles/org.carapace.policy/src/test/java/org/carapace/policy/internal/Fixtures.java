@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.io.AtomicFiles;
 import org.carapace.api.policy.EnforcementMode;
 import org.carapace.api.policy.ExecWhitelist;
 import org.carapace.api.policy.Exemption;

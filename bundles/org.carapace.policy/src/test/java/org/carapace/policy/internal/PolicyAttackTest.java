@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.io.StrictJson;
 import org.carapace.api.policy.Exemption;
 import org.carapace.api.policy.ImageRule;
 import org.carapace.api.policy.PolicyDocument;

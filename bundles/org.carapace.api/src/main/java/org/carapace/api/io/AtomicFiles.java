@@ -1,4 +1,4 @@
-package org.carapace.policy.internal;
+package org.carapace.api.io;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,7 +22,7 @@ import org.carapace.api.trust.DocumentTooLargeException;
 public final class AtomicFiles {
 
     /** Prefix of temporary files; anything with it left over from a crash is deleted by {@link #cleanTemporaries}. */
-    static final String TEMP_PREFIX = ".tmp-";
+    public static final String TEMP_PREFIX = ".tmp-";
 
     private AtomicFiles() {
     }
@@ -81,14 +81,14 @@ public final class AtomicFiles {
     }
 
     /** fsync(2) of a directory: makes creations, renames and deletions in it durable. */
-    static void fsyncDirectory(Path dir) throws IOException {
+    public static void fsyncDirectory(Path dir) throws IOException {
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
             channel.force(true);
         }
     }
 
     /** Deletes temporary files a crash left behind in a directory. */
-    static void cleanTemporaries(Path dir) throws IOException {
+    public static void cleanTemporaries(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return;
         }

@@ -1,4 +1,4 @@
-package org.carapace.policy.internal;
+package org.carapace.api.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package org.carapace.policy.internal;
+package org.carapace.api.io;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
