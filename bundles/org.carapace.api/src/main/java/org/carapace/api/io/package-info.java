@@ -1,6 +1,7 @@
 /**
- * Durable files and strict JSON for every bundle that keeps security state or reads untrusted documents: the policy
- * store, the trust store and the OTA installer share these instead of each writing their own.
+ * Durable files and strict, schema-checked JSON ({@link org.carapace.api.io.Fields}) for every bundle that keeps
+ * security state or reads untrusted documents: the policy store, the trust store and the OTA installer share these
+ * instead of each writing their own.
  *
  * <p>{@link org.carapace.api.io.AtomicFiles} replaces a file so that a reader, also after a crash or power cut, sees
  * the old content or the new, never a mix (temporary file, {@code fsync}, {@code rename}, {@code fsync} of the

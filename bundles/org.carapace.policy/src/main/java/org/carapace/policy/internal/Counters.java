@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.carapace.api.io.AtomicFiles;
+import org.carapace.api.io.Fields;
 import org.carapace.api.io.StrictJson;
 import org.carapace.api.trust.MalformedDocumentException;
 import org.carapace.api.trust.TrustException;

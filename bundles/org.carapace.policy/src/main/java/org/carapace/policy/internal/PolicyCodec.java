@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.carapace.api.io.Fields;
 import org.carapace.api.io.StrictJson;
 import org.carapace.api.policy.AssociatedExecution;
 import org.carapace.api.policy.EnforcementMode;

@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.carapace.api.io.Fields;
 import org.carapace.api.io.StrictJson;
 import org.carapace.api.trust.KeyAlgorithm;
 import org.carapace.api.trust.KeyId;

@@ -1,4 +1,4 @@
-package org.carapace.policy.internal;
+package org.carapace.api.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,7 +21,7 @@ import org.carapace.api.trust.TrustException.Reason;
  * misspelt or smuggled field is an error rather than silently ignored. {@code null} is never a valid value:
  * optional fields are left out.
  */
-final class Fields {
+public final class Fields {
 
     private final String document;
     private final String path;
@@ -34,35 +34,35 @@ final class Fields {
         this.node = node;
     }
 
-    static Fields of(String document, ObjectNode node) {
+    public static Fields of(String document, ObjectNode node) {
         return new Fields(document, "", node);
     }
 
     /** A schema error at a field of this object. */
-    MalformedDocumentException error(String field, String message) {
+    public MalformedDocumentException error(String field, String message) {
         return new MalformedDocumentException(Reason.SCHEMA, document, at(field) + ": " + message);
     }
 
     /** A schema error at this object. */
-    MalformedDocumentException error(String message) {
+    public MalformedDocumentException error(String message) {
         return new MalformedDocumentException(Reason.SCHEMA, document, (path.isEmpty() ? "(top level)" : path) + ": " + message);
     }
 
     /** A limit error at a field of this object. */
-    MalformedDocumentException limit(String field, int count, int max) {
+    public MalformedDocumentException limit(String field, int count, int max) {
         return new MalformedDocumentException(Reason.LIMIT_EXCEEDED, document, at(field) + ": " + count
             + " entries exceed the limit of " + max);
     }
 
-    String at(String field) {
+    public String at(String field) {
         return path.isEmpty() ? field : path + "." + field;
     }
 
-    String path() {
+    public String path() {
         return path;
     }
 
-    boolean has(String field) {
+    public boolean has(String field) {
         return node.has(field);
     }
 
@@ -81,11 +81,11 @@ final class Fields {
         return value;
     }
 
-    String string(String field) throws MalformedDocumentException {
+    public String string(String field) throws MalformedDocumentException {
         return text(field, get(field, true));
     }
 
-    Optional<String> optionalString(String field) throws MalformedDocumentException {
+    public Optional<String> optionalString(String field) throws MalformedDocumentException {
         JsonNode value = get(field, false);
         return value == null ? Optional.empty() : Optional.of(text(field, value));
     }
@@ -97,11 +97,11 @@ final class Fields {
         return value.textValue();
     }
 
-    long integer(String field, long min, long max) throws MalformedDocumentException {
+    public long integer(String field, long min, long max) throws MalformedDocumentException {
         return integer(field, get(field, true), min, max);
     }
 
-    Optional<Long> optionalInteger(String field, long min, long max) throws MalformedDocumentException {
+    public Optional<Long> optionalInteger(String field, long min, long max) throws MalformedDocumentException {
         JsonNode value = get(field, false);
         return value == null ? Optional.empty() : Optional.of(integer(field, value, min, max));
     }
@@ -117,7 +117,7 @@ final class Fields {
         return v;
     }
 
-    Optional<Instant> optionalInstant(String field) throws MalformedDocumentException {
+    public Optional<Instant> optionalInstant(String field) throws MalformedDocumentException {
         Optional<String> text = optionalString(field);
         if (text.isEmpty()) {
             return Optional.empty();
@@ -129,11 +129,11 @@ final class Fields {
         }
     }
 
-    Fields object(String field) throws MalformedDocumentException {
+    public Fields object(String field) throws MalformedDocumentException {
         return object(field, get(field, true));
     }
 
-    Optional<Fields> optionalObject(String field) throws MalformedDocumentException {
+    public Optional<Fields> optionalObject(String field) throws MalformedDocumentException {
         JsonNode value = get(field, false);
         return value == null ? Optional.empty() : Optional.of(object(field, value));
     }
@@ -146,7 +146,7 @@ final class Fields {
     }
 
     /** The elements of an array of objects; an absent optional array is empty. */
-    List<Fields> objects(String field, boolean required, int max) throws MalformedDocumentException {
+    public List<Fields> objects(String field, boolean required, int max) throws MalformedDocumentException {
         JsonNode array = array(field, required, max);
         List<Fields> out = new ArrayList<>(array == null ? 0 : array.size());
         if (array != null) {
@@ -164,7 +164,7 @@ final class Fields {
     }
 
     /** The elements of an array of strings; an absent optional array is empty. */
-    List<String> strings(String field, boolean required, int max) throws MalformedDocumentException {
+    public List<String> strings(String field, boolean required, int max) throws MalformedDocumentException {
         JsonNode array = array(field, required, max);
         List<String> out = new ArrayList<>(array == null ? 0 : array.size());
         if (array != null) {
@@ -181,7 +181,7 @@ final class Fields {
     }
 
     /** An object whose values are all strings, in document order; absent is empty. */
-    Map<String, String> stringMap(String field, int max) throws MalformedDocumentException {
+    public Map<String, String> stringMap(String field, int max) throws MalformedDocumentException {
         JsonNode value = get(field, false);
         Map<String, String> out = new LinkedHashMap<>();
         if (value == null) {
@@ -205,7 +205,7 @@ final class Fields {
     }
 
     /** The members of an object whose values are objects, in document order. */
-    Map<String, Fields> objectMap(String field, int max) throws MalformedDocumentException {
+    public Map<String, Fields> objectMap(String field, int max) throws MalformedDocumentException {
         JsonNode value = get(field, true);
         if (!value.isObject()) {
             throw error(field, "must be an object, is " + value.getNodeType());
@@ -240,7 +240,7 @@ final class Fields {
     }
 
     /** Refuses any field that was not read. */
-    void end() throws MalformedDocumentException {
+    public void end() throws MalformedDocumentException {
         Iterator<String> names = node.fieldNames();
         while (names.hasNext()) {
             String name = names.next();
@@ -250,7 +250,7 @@ final class Fields {
         }
     }
 
-    static String abbreviate(String value) {
+    public static String abbreviate(String value) {
         return value.length() <= 80 ? value : value.substring(0, 77) + "...";
     }
 }
