@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
         org.carapace.cli.gate.GateCommand.class,
         org.carapace.cli.events.EventsCommand.class,
         ProtectionCommand.class,
+        org.carapace.cli.ota.OtaCommand.class,
     })
 public final class CarapaceCommand implements Runnable {
 

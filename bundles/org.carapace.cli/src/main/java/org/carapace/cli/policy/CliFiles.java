@@ -42,7 +42,7 @@ public final class CliFiles {
     }
 
     /** Writes a file atomically (mode 0600); refuses to replace an existing one unless {@code force}. */
-    static void write(Path file, byte[] data, boolean force, String what) throws CliException {
+    public static void write(Path file, byte[] data, boolean force, String what) throws CliException {
         if (!force && Files.exists(file)) {
             throw CliException.usage(what + " " + file + " exists; use --force to replace it");
         }
@@ -58,7 +58,7 @@ public final class CliFiles {
     }
 
     /** Makes a written file world-readable (public keys, signed documents are not secrets). */
-    static void shareable(Path file) throws CliException {
+    public static void shareable(Path file) throws CliException {
         try {
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         } catch (IOException e) {
@@ -66,7 +66,7 @@ public final class CliFiles {
         }
     }
 
-    static SigningKey privateKey(Path file) throws CliException {
+    public static SigningKey privateKey(Path file) throws CliException {
         try {
             return SigningKey.fromPem(new String(read(file, "private key"), StandardCharsets.US_ASCII));
         } catch (IllegalArgumentException e) {
@@ -85,7 +85,7 @@ public final class CliFiles {
     }
 
     /** An RFC 3339 UTC time, or a time from now: {@code +30d}, {@code +12h}, {@code +90m}. */
-    static Instant time(String text, Instant now) throws CliException {
+    public static Instant time(String text, Instant now) throws CliException {
         try {
             if (text.startsWith("+") && text.length() > 2) {
                 long amount = Long.parseLong(text.substring(1, text.length() - 1));
@@ -112,7 +112,7 @@ public final class CliFiles {
     }
 
     /** A refusal by a verification: exit code 1 with the reason. */
-    static CliException refused(TrustException e) {
+    public static CliException refused(TrustException e) {
         return CliException.checkFailed("refused (" + e.reason() + "): " + e.getMessage());
     }
 
