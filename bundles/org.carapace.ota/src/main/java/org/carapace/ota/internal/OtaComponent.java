@@ -1,0 +1,157 @@
+package org.carapace.ota.internal;
+
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchService;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.carapace.api.events.SecurityEvent;
+import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.platform.PlatformInfo;
+import org.carapace.api.trust.NoTrustRootException;
+import org.carapace.api.trust.Role;
+import org.carapace.api.trust.TrustService;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.Designate;
+
+/**
+ * The OTA installer (required configuration {@code org.carapace.ota}): watches the inbox and installs each package
+ * that arrives, on one thread of its own. Status and progress are security events ({@code OTA_STATUS},
+ * {@code OTA_REJECTED}, {@code OTA_ROLLED_BACK}), which monitoring sends to the back end.
+ *
+ * <p>The trust service is a dynamic reference: an update of the policy bundle replaces it during the installer's
+ * own update without restarting the installer; without it every package is refused ({@code NO_TRUST_ROOT}).
+ */
+@Component(configurationPid = OtaConfiguration.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true,
+    service = OtaComponent.class)
+@Designate(ocd = OtaConfiguration.class)
+public final class OtaComponent {
+
+    static final String SENSOR = "org.carapace.ota";
+
+    private final Logger logger;
+    private final Installer installer;
+    private final WatchService watcher;
+    private final Thread worker;
+    private final long pollMillis;
+    private volatile TrustService trust;
+
+    @Activate
+    public OtaComponent(@Reference PlatformInfo platform, @Reference EventAdmin eventAdmin, @Reference ServiceComponentRuntime scr,
+                        @Reference(service = LoggerFactory.class) Logger logger, BundleContext context, OtaConfiguration config)
+        throws IOException {
+        this.logger = logger;
+        if (config.pollMillis() < 10 || config.healthTimeoutMillis() < 100) {
+            throw new IllegalArgumentException("pollMillis must be at least 10 and healthTimeoutMillis at least 100");
+        }
+        PackageLimits limits = new PackageLimits(config.maxArchiveBytes(), config.maxMetadataBytes(), config.maxBundleBytes(),
+            config.maxBundles(), 10_000);
+        Set<String> protectedBundles = new LinkedHashSet<>(List.of(config.protectedBundles()));
+        protectedBundles.add(context.getBundle().getSymbolicName());
+        Installer.Settings settings = new Installer.Settings(resolve(platform, config.inbox(), "inbox"),
+            resolve(platform, config.directory(), "directory"), platform.deviceId(), config.hardwareId(), limits,
+            Duration.ofMillis(config.healthTimeoutMillis()), protectedBundles, config.testHaltAt());
+        Clock clock = Clock.systemUTC();
+        this.installer = new Installer(settings, context, scr, json -> {
+            TrustService service = trust;
+            if (service == null) {
+                throw new NoTrustRootException("no trust service is running: nothing can be verified");
+            }
+            return service.verify(json, Role.OTA, PackageMetadata.PAYLOAD_TYPE);
+        }, clock, (type, outcome) -> post(eventAdmin, clock, type, outcome), logger);
+        this.pollMillis = config.pollMillis();
+        this.watcher = FileSystems.getDefault().newWatchService();
+        this.worker = new Thread(this::run, "carapace-ota");
+        worker.setDaemon(true);
+        logger.info("OTA installer: inbox {}, state {}, hardware '{}', limits {}, health timeout {} ms, protected {}", settings.inbox(),
+            settings.directory(), settings.hardwareId(), limits, config.healthTimeoutMillis(), protectedBundles);
+        worker.start();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindTrust(TrustService service) {
+        trust = service;
+    }
+
+    void unbindTrust(TrustService service) {
+        if (trust == service) {
+            trust = null;
+        }
+    }
+
+    private static Path resolve(PlatformInfo platform, String path, String what) {
+        if (path == null || path.isBlank()) {
+            throw new IllegalArgumentException(what + " is required");
+        }
+        return platform.dataDir().resolve(path).normalize();
+    }
+
+    private static void post(EventAdmin eventAdmin, Clock clock, SecurityEventType type, Installer.Outcome outcome) {
+        Map<String, Object> context = new LinkedHashMap<>();
+        context.put("package", outcome.packageName());
+        context.put("state", outcome.state());
+        if (outcome.reason() != null) {
+            context.put("reason", outcome.reason());
+        }
+        context.put("bundles", outcome.bundles());
+        String message = "OTA " + outcome.packageName() + " " + outcome.state() + (outcome.reason() == null ? "" : " (" + outcome.reason()
+            + ")") + ": " + outcome.message();
+        SecurityEvent event = SecurityEvent.of(type, SENSOR, message.length() > 1000 ? message.substring(0, 997) + "..." : message,
+            context);
+        eventAdmin.postEvent(new Event(event.topic(), event.toProperties(clock.millis())));
+    }
+
+    private void run() {
+        try {
+            installer.start();
+            installer.settings().inbox().register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
+        } catch (IOException | RuntimeException e) {
+            logger.error("OTA installer cannot start; no update will be installed", e);
+            return;
+        }
+        while (!Thread.currentThread().isInterrupted()) {
+            installer.poll();
+            try {
+                var key = watcher.poll(pollMillis, TimeUnit.MILLISECONDS);
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                }
+            } catch (InterruptedException | ClosedWatchServiceException e) {
+                return;
+            }
+        }
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException, IOException {
+        worker.interrupt();
+        watcher.close();
+        worker.join(30_000);
+    }
+
+    Installer installer() {
+        return installer;
+    }
+}
