@@ -20,7 +20,6 @@ import java.util.jar.JarInputStream;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import org.carapace.monitoring.internal.MosquittoBroker;
-import org.junit.After;
 import org.junit.Test;
 
 /**
@@ -30,24 +29,12 @@ import org.junit.Test;
  * whose component cannot activate is rolled back; hostile packages change nothing; and the runtime is killed (halted,
  * as by kill -9) at every journal step of an update, after which it runs either the whole old set or the whole new one.
  */
-public class OtaRuntimeIT {
+public class OtaRuntimeIT extends RealRuntimeTest {
 
     static final String DEVICE = "it-ota-1";
     static final String IMAGEHASH = "org.carapace.imagehash";
 
-    private final List<Process> processes = new ArrayList<>();
-    private MosquittoBroker broker;
     private Path work;
-
-    @After
-    public void stopEverything() {
-        for (Process process : processes) {
-            process.destroyForcibly();
-        }
-        if (broker != null) {
-            broker.close();
-        }
-    }
 
     /** Runs bin/carapace; answers its exit code, its output in {@code work/cli.log}. */
     private int cli(String... arguments) throws Exception {

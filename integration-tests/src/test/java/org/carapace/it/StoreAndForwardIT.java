@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.carapace.monitoring.internal.MosquittoBroker;
-import org.junit.After;
 import org.junit.Test;
 
 /**
@@ -22,22 +21,9 @@ import org.junit.Test;
  * down, the runtime is killed with SIGKILL (before and in the middle of a burst), both are restarted, and the
  * subscriber must report every sequence number exactly once, with no gap and nothing rejected.
  */
-public class StoreAndForwardIT {
+public class StoreAndForwardIT extends RealRuntimeTest {
 
     static final String DEVICE = "it-saf-1";
-
-    private final List<Process> processes = new ArrayList<>();
-    private MosquittoBroker broker;
-
-    @After
-    public void stopEverything() {
-        for (Process process : processes) {
-            process.destroyForcibly();
-        }
-        if (broker != null) {
-            broker.close();
-        }
-    }
 
     private RuntimeProcess startRuntime(Path data, Path run, Path log) throws Exception {
         // this test floods on purpose: the device-wide limits are for vehicles, not for this check

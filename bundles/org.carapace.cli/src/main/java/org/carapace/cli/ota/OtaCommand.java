@@ -242,15 +242,7 @@ public final class OtaCommand implements Runnable {
             PackageMetadata metadata = metadata(file, envelope);
             Set<KeyId> present = new LinkedHashSet<>();
             envelope.signatures().forEach(s -> present.add(s.keyId()));
-            List<SigningKey> signers = new ArrayList<>();
-            for (Path key : keys) {
-                SigningKey signer = CliFiles.privateKey(key);
-                if (present.contains(signer.keyId())) {
-                    throw CliException.usage("key " + signer.keyId().shortForm() + " has signed already; it would count once");
-                }
-                present.add(signer.keyId());
-                signers.add(signer);
-            }
+            List<SigningKey> signers = CliFiles.signingKeys(keys, present);
             List<EnvelopeSignature> signatures = new ArrayList<>(envelope.signatures());
             signatures.addAll(EnvelopeCodec.sign(envelope.payloadType(), envelope.payload(), signers).signatures());
             Envelope signed = new Envelope(envelope.payloadType(), envelope.payload(), signatures);

@@ -9,10 +9,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.carapace.api.io.AtomicFiles;
 import org.carapace.api.trust.DocumentTooLargeException;
+import org.carapace.api.trust.KeyId;
 import org.carapace.api.trust.TrustException;
 import org.carapace.api.trust.TrustedKey;
 import org.carapace.cli.CliException;
@@ -72,6 +76,23 @@ public final class CliFiles {
         } catch (IllegalArgumentException e) {
             throw CliException.usage("private key " + file + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Reads signing keys; a key given twice, or one whose id is in {@code signed} already, is a usage error (it would
+     * count once towards a threshold). Every key read is added to {@code signed}.
+     */
+    public static List<SigningKey> signingKeys(List<Path> files, Set<KeyId> signed) throws CliException {
+        List<SigningKey> signers = new ArrayList<>();
+        for (Path file : files) {
+            SigningKey signer = privateKey(file);
+            if (!signed.add(signer.keyId())) {
+                throw CliException.usage("key " + signer.keyId().shortForm()
+                    + " is given twice or has signed already; it would count once");
+            }
+            signers.add(signer);
+        }
+        return signers;
     }
 
     /** A public key from a PUBLIC KEY file, or derived from a PRIVATE KEY file. */

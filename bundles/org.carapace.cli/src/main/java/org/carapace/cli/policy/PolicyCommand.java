@@ -450,15 +450,8 @@ public final class PolicyCommand implements Runnable {
                 }
                 payload = PolicyCodec.write(document);
             }
-            List<SigningKey> signers = new ArrayList<>();
             Set<KeyId> seen = new LinkedHashSet<>();
-            for (Path key : keys) {
-                SigningKey signer = CliFiles.privateKey(key);
-                if (!seen.add(signer.keyId())) {
-                    throw CliException.usage("key " + signer.keyId().shortForm() + " is given twice; it would count once");
-                }
-                signers.add(signer);
-            }
+            List<SigningKey> signers = CliFiles.signingKeys(keys, seen);
             byte[] envelope = EnvelopeCodec.write(EnvelopeCodec.sign(document.kind().payloadType(), payload, signers));
             CliFiles.write(out, envelope, force, "signed policy");
             CliFiles.shareable(out);
