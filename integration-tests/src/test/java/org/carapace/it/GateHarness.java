@@ -174,6 +174,32 @@ final class GateHarness {
         return Files.readString(work.resolve("runtime-" + starts + ".log"), StandardCharsets.UTF_8);
     }
 
+    /**
+     * A copy of the unpacked image ({@code pristine}) as a runc bundle with the hook in its config.json, changed by
+     * {@code change} (run in the bundle); its process prints {@code container-ran}.
+     */
+    Path hookedBundle(String name, String change) throws Exception {
+        Path bundle = work.resolve(name);
+        sh("cp -a pristine " + name + " && cd " + name + " && " + change);
+        JsonNode config = JSON.readTree(bundle.resolve("config.json").toFile());
+        var process = (com.fasterxml.jackson.databind.node.ObjectNode) config.get("process");
+        process.put("terminal", false);
+        process.putArray("args").add("/bin/sh").add("-c").add("echo container-ran");
+        var hooks = ((com.fasterxml.jackson.databind.node.ObjectNode) config).putObject("hooks");
+        var hookEntry = hooks.putArray("createRuntime").addObject();
+        hookEntry.put("path", hook.toString());
+        hookEntry.putArray("args").add("carapace-oci-hook").add("--stage").add("createRuntime").add("--timeout-ms").add("5000")
+            .add("--socket").add(run.resolve("gate.sock").toString());
+        hookEntry.put("timeout", 10);
+        JSON.writeValue(bundle.resolve("config.json").toFile(), config);
+        return bundle;
+    }
+
+    /** {@code runc run} of a bundle (relative to the work directory, or absolute), deleted afterwards whatever happened. */
+    Result runc(String bundle, String id) throws Exception {
+        return shell("runc run --bundle " + bundle + " " + id + "; rc=$?; runc delete -f " + id + " >/dev/null 2>&1 || true; exit $rc");
+    }
+
     /** The gate's status as the CLI sees it. */
     JsonNode gateStatus() throws IOException {
         return okRuntime("gate", "status", "--json").json();

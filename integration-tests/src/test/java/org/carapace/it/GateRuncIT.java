@@ -81,20 +81,7 @@ public class GateRuncIT {
 
     /** A copy of the pristine bundle with the hook in its config.json, changed by {@code change} (run in the bundle). */
     static Path bundle(String name, String change) throws Exception {
-        Path bundle = h.work.resolve(name);
-        h.sh("cp -a pristine " + name + " && cd " + name + " && " + change);
-        JsonNode config = GateHarness.JSON.readTree(bundle.resolve("config.json").toFile());
-        var process = (com.fasterxml.jackson.databind.node.ObjectNode) config.get("process");
-        process.put("terminal", false);
-        process.putArray("args").add("/bin/sh").add("-c").add("echo container-ran");
-        var hooks = ((com.fasterxml.jackson.databind.node.ObjectNode) config).putObject("hooks");
-        var hook = hooks.putArray("createRuntime").addObject();
-        hook.put("path", h.hook.toString());
-        hook.putArray("args").add("carapace-oci-hook").add("--stage").add("createRuntime").add("--timeout-ms").add("5000")
-            .add("--socket").add(h.run.resolve("gate.sock").toString());
-        hook.put("timeout", 10);
-        GateHarness.JSON.writeValue(bundle.resolve("config.json").toFile(), config);
-        return bundle;
+        return h.hookedBundle(name, change);
     }
 
     static String bundleDigest(String name) {
@@ -106,9 +93,7 @@ public class GateRuncIT {
     }
 
     static GateHarness.Result runc(String bundle, String id) throws Exception {
-        GateHarness.Result r = h.shell("runc run --bundle " + bundle + " " + id + "; rc=$?; runc delete -f " + id
-            + " >/dev/null 2>&1 || true; exit $rc");
-        return r;
+        return h.runc(bundle, id);
     }
 
     static void assertRefused(GateHarness.Result r, String... expected) {
