@@ -35,6 +35,7 @@ cli trust init --key root="$work/root.pub.pem" --key base-policy="$work/base.pub
     --threshold ota=2 --sign "$work/root.pem" -o "$work/root.json"
 
 port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+: >"$work/runtime.log"
 bin/carapace-runtime --profile dev --data-dir "$work/data" --run-dir "$work/run" \
     --set monitoring.broker=tcp://127.0.0.1:9 --set protection.enabled=false \
     --set secoc.demoPortA="$(port)" --set secoc.demoPortB="$(port)" >"$work/runtime.log" 2>&1 &
@@ -69,7 +70,7 @@ hook_loop() {  # ROUND; until $work/stop exists
     done
 }
 
-printf 'round\tarrival_to_active_ms\thook_calls\tdecided\tundecided\tallowed\tmax_hook_ms\tundecided_window_ms\n'
+printf 'round\tarrival_to_active_ms\thook_calls\tdecided\tundecided\tallowed\tmedian_hook_ms\tmax_hook_ms\tundecided_window_ms\n'
 for round in $(seq 1 "$rounds"); do
     version="0.9.$((100 + round))"
     name="imagehash-$version"
@@ -99,7 +100,8 @@ allowed = [r for r in rows if r[3] == "0"]
 undecided = [r for r in rows if r not in decided and r not in allowed]
 lat = [(int(r[2]) - int(r[1])) / 1e6 for r in rows]
 window = (max(int(r[2]) for r in undecided) - min(int(r[1]) for r in undecided)) / 1e6 if undecided else 0
-print(f"{rnd}\t{arrival_ms}\t{len(rows)}\t{len(decided)}\t{len(undecided)}\t{len(allowed)}\t{max(lat):.0f}\t{window:.0f}")
+median = sorted(lat)[len(lat) // 2]
+print(f"{rnd}\t{arrival_ms}\t{len(rows)}\t{len(decided)}\t{len(undecided)}\t{len(allowed)}\t{median:.0f}\t{max(lat):.0f}\t{window:.0f}")
 if allowed:
     sys.exit("an unchecked ALLOW during the swap")
 PY
