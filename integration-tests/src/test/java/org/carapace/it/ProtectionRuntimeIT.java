@@ -16,6 +16,7 @@ import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.ops4j.pax.exam.util.Filter;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
@@ -34,6 +35,11 @@ public class ProtectionRuntimeIT {
 
     @Inject
     BundleContext context;
+
+    /** Waits for the guard: Pax Exam may start the test before the last components of the runtime are up. */
+    @Inject
+    @Filter(timeout = 60_000)
+    ContainerGuard anyGuard;
 
     @Configuration
     public Option[] configuration() {

@@ -362,7 +362,8 @@ public final class OtaCommand implements Runnable {
     /** {@code carapace ota status}. */
     @Command(name = "status", mixinStandardHelpOptions = true,
         description = {"Ask the running runtime: installed bundles and release counters, the inbox, an update in progress and",
-            "the recent outcomes (active, rolled back, refused, with reasons). Exit 1 if the last update did not succeed."})
+            "the recent outcomes (active, rolled back, refused, with reasons). Exit 1 if the last update did not succeed",
+            "or the installer is not working."})
     static final class Status implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -383,6 +384,9 @@ public final class OtaCommand implements Runnable {
             } else {
                 w.printf("OTA: inbox %s, %s, state generation %s%n", status.get("inbox"), status.get("busy") == Boolean.TRUE
                     ? "an update is in progress" : "idle", status.get("generation"));
+                if (status.get("problem") != null) {
+                    w.println("  PROBLEM: " + status.get("problem"));
+                }
                 for (Object o : (List<Object>) status.get("installed")) {
                     Map<String, Object> b = (Map<String, Object>) o;
                     w.printf("  installed %-32s %-14s counter %-6s from %s%s%n", b.get("symbolicName"), b.get("version"),
@@ -397,7 +401,7 @@ public final class OtaCommand implements Runnable {
             }
             List<Object> recent = (List<Object>) status.get("recent");
             boolean lastFailed = !recent.isEmpty() && !"active".equals(((Map<String, Object>) recent.get(0)).get("state"));
-            return lastFailed ? CliException.CHECK_FAILED : 0;
+            return lastFailed || status.get("problem") != null ? CliException.CHECK_FAILED : 0;
         }
     }
 }

@@ -56,6 +56,7 @@ public final class OtaComponent {
     private final Thread worker;
     private final long pollMillis;
     private volatile TrustService trust;
+    private volatile String problem;
 
     @Activate
     public OtaComponent(@Reference PlatformInfo platform, @Reference EventAdmin eventAdmin, @Reference ServiceComponentRuntime scr,
@@ -128,6 +129,7 @@ public final class OtaComponent {
             installer.settings().inbox().register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
         } catch (IOException | RuntimeException e) {
             logger.error("OTA installer cannot start; no update will be installed", e);
+            problem = "the installer cannot start, no update will be installed: " + e.getMessage();
             return;
         }
         while (!Thread.currentThread().isInterrupted()) {
@@ -153,5 +155,10 @@ public final class OtaComponent {
 
     Installer installer() {
         return installer;
+    }
+
+    /** Why the installer is not working, if it is not. */
+    String problem() {
+        return problem;
     }
 }

@@ -38,6 +38,7 @@ public final class OtaStatusCommand implements AdminCommand {
         out.put("inbox", installer.settings().inbox().toString());
         out.put("directory", installer.settings().directory().toString());
         out.put("hardwareId", installer.settings().hardwareId());
+        out.put("problem", ota.problem());
         out.put("busy", installer.busy() != null);
         out.put("updating", installer.busy());
         InstalledState state = installer.state();
@@ -79,6 +80,9 @@ public final class OtaStatusCommand implements AdminCommand {
     public String ota() {
         Map<String, Object> status = execute(Map.of());
         StringBuilder text = new StringBuilder();
+        if (status.get("problem") != null) {
+            text.append("PROBLEM: ").append(status.get("problem")).append('\n');
+        }
         text.append("inbox      ").append(status.get("inbox")).append(Boolean.TRUE.equals(status.get("busy"))
             ? "  (installing " + status.get("updating") + ")" : "  (idle)").append('\n');
         for (Object o : (List<Object>) status.get("installed")) {
