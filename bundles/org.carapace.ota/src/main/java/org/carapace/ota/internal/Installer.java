@@ -41,7 +41,9 @@ import org.carapace.api.ota.SelfTest;
 import org.carapace.api.trust.MalformedDocumentException;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
 import org.osgi.framework.BundleException;
+import org.osgi.framework.BundleListener;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.Version;
@@ -394,6 +396,12 @@ final class Installer {
     private void resolvable(Map<PackageMetadata.BundleEntry, Bundle> targets, PackageArchive.Staged staged)
         throws OtaException, IOException {
         List<Bundle> probes = new ArrayList<>();
+        // other bundles' asynchronous listeners (HK2's resource locator reads a new bundle's entries) must have seen a
+        // probe's events before it is uninstalled, or they read a closed bundle: wait until this listener, called after
+        // them on the same dispatch thread, has seen them too
+        Set<String> delivered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        BundleListener listener = event -> delivered.add(event.getBundle().getBundleId() + ":" + event.getType());
+        context.addBundleListener(listener);
         try {
             Map<Bundle, Bundle> probeFor = new LinkedHashMap<>();
             for (Map.Entry<PackageMetadata.BundleEntry, Bundle> target : targets.entrySet()) {
@@ -407,7 +415,9 @@ final class Installer {
                         + e.getMessage(), e);
                 }
             }
-            if (!wiring.resolveBundles(probes)) {
+            boolean resolved = wiring.resolveBundles(probes);
+            awaitDelivered(probes, delivered);
+            if (!resolved) {
                 List<String> missing = new ArrayList<>();
                 for (Bundle probe : probes) {
                     if (probe.getState() == Bundle.INSTALLED) {
@@ -453,8 +463,27 @@ final class Installer {
                     logger.warn("OTA: cannot uninstall the probe {}: {}", probe.getLocation(), e.getMessage());
                 }
             }
-            if (!probes.isEmpty()) {
-                refresh(probes);
+            try {
+                if (!probes.isEmpty()) {
+                    refresh(probes);
+                }
+            } finally {
+                context.removeBundleListener(listener);
+            }
+        }
+    }
+
+    private static void awaitDelivered(List<Bundle> probes, Set<String> delivered) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        for (Bundle probe : probes) {
+            String last = probe.getBundleId() + ":" + (probe.getState() == Bundle.INSTALLED ? BundleEvent.INSTALLED : BundleEvent.RESOLVED);
+            while (!delivered.contains(last) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
         }
     }

@@ -40,8 +40,9 @@ import org.osgi.service.metatype.annotations.Designate;
  * that arrives, on one thread of its own. Status and progress are security events ({@code OTA_STATUS},
  * {@code OTA_REJECTED}, {@code OTA_ROLLED_BACK}), which monitoring sends to the back end.
  *
- * <p>The trust service is a dynamic reference: an update of the policy bundle replaces it during the installer's
- * own update without restarting the installer; without it every package is refused ({@code NO_TRUST_ROOT}).
+ * <p>The trust service is a dynamic reference: an update of the policy bundle replaces it without restarting the
+ * installer. While there is none, packages wait in the inbox; a verification that finds none is refused
+ * ({@code NO_TRUST_ROOT}).
  */
 @Component(configurationPid = OtaConfiguration.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true,
     service = OtaComponent.class)
@@ -133,7 +134,11 @@ public final class OtaComponent {
             return;
         }
         while (!Thread.currentThread().isInterrupted()) {
-            installer.poll();
+            // packages wait in the inbox until the trust service is there (at start it may come after the installer):
+            // without it every package would be refused and lost
+            if (trust != null) {
+                installer.poll();
+            }
             try {
                 var key = watcher.poll(pollMillis, TimeUnit.MILLISECONDS);
                 if (key != null) {
