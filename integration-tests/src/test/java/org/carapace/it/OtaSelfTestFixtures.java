@@ -10,7 +10,6 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,14 +42,7 @@ final class OtaSelfTestFixtures {
 
     /** Driver side: a trust root with an ota key as the device's anchor, the victim's jars, signed packages. */
     static void write() throws Exception {
-        for (Path dir : List.of(OtaSelfTestIT.DATA, OtaSelfTestIT.FIXTURES)) {
-            if (Files.exists(dir)) {
-                try (var walk = Files.walk(dir)) {
-                    walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-            Files.createDirectories(dir);
-        }
+        RuntimeBundles.emptyDirectories(OtaSelfTestIT.DATA, OtaSelfTestIT.FIXTURES);
         SecureRandom random = new SecureRandom();
         SigningKey root = SigningKey.generate(KeyAlgorithm.ED25519, random);
         SigningKey ota = SigningKey.generate(KeyAlgorithm.ED25519, random);

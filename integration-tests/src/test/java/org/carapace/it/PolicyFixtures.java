@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,14 +43,7 @@ final class PolicyFixtures {
 
     static void write(Path dataDir, Path fixtures, String deviceId) {
         try {
-            for (Path dir : List.of(dataDir, fixtures)) {
-                if (Files.exists(dir)) {
-                    try (var walk = Files.walk(dir)) {
-                        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                    }
-                }
-                Files.createDirectories(dir);
-            }
+            RuntimeBundles.emptyDirectories(dataDir, fixtures);
             SecureRandom random = new SecureRandom();
             SigningKey root = SigningKey.generate(KeyAlgorithm.ED25519, random);
             SigningKey base = SigningKey.generate(KeyAlgorithm.ECDSA_P256_SHA256, random);

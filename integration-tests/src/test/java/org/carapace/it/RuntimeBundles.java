@@ -90,6 +90,18 @@ final class RuntimeBundles {
         return file;
     }
 
+    /** Empties each directory (created if missing): a test's data and fixtures start from nothing. */
+    static void emptyDirectories(Path... dirs) throws IOException {
+        for (Path dir : dirs) {
+            if (Files.exists(dir)) {
+                try (var walk = Files.walk(dir)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+            Files.createDirectories(dir);
+        }
+    }
+
     /** A UDP port of 127.0.0.1 that is free now. */
     static int freeUdpPort() {
         try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {

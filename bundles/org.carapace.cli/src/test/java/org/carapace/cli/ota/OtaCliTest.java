@@ -3,44 +3,18 @@ package org.carapace.cli.ota;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.zip.ZipEntry;
-import org.carapace.cli.Main;
+import org.carapace.cli.CliTestBase;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code carapace ota package | sign | inspect} as a release pipeline runs them: files in, files out, exit codes. */
-class OtaCliTest {
-
-    @TempDir
-    static Path dir;
-
-    private static StringWriter out;
-    private static StringWriter err;
-
-    private static int run(String... args) {
-        out = new StringWriter();
-        err = new StringWriter();
-        return Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-    }
-
-    private static String f(String name) {
-        return dir.resolve(name).toString();
-    }
-
-    private static JsonNode json() throws Exception {
-        return new ObjectMapper().readTree(out.toString());
-    }
+class OtaCliTest extends CliTestBase {
 
     static byte[] bundle(String bsn, String version) throws Exception {
         Manifest manifest = new Manifest();

@@ -4,42 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import org.carapace.cli.Main;
+import org.carapace.cli.CliTestBase;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The key, trust and policy commands as a back end or pipeline runs them: files in, files out, exit codes. */
-class PolicyCliTest {
+class PolicyCliTest extends CliTestBase {
 
     private static final String A = "sha256:" + "a".repeat(64);
     private static final String B = "b".repeat(64);
-
-    @TempDir
-    static Path dir;
-
-    private static StringWriter out;
-    private static StringWriter err;
-
-    private static int run(String... args) {
-        out = new StringWriter();
-        err = new StringWriter();
-        return Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-    }
-
-    private static String f(String name) {
-        return dir.resolve(name).toString();
-    }
-
-    private static JsonNode json() throws Exception {
-        return new ObjectMapper().readTree(out.toString());
-    }
 
     @BeforeAll
     static void keysAndRoot() throws Exception {
