@@ -79,6 +79,7 @@ final class ContainerRootfs {
     private static final int O_PATH = 010000000;
     private static final int O_CLOEXEC = 02000000;
     private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int AT_FDCWD = -100;
     private static final int STATX_TYPE = 0x1;
     private static final int STATX_MNT_ID = 0x1000;
     private static final int S_IFMT = 0170000;
@@ -86,7 +87,14 @@ final class ContainerRootfs {
     /** Offsets in {@code struct statx} (include/uapi/linux/stat.h), the same on every architecture. */
     private static final int STX_MASK = 0;
     private static final int STX_MODE = 28;
+    private static final int STX_INO = 32;
+    private static final int STX_DEV_MAJOR = 136;
+    private static final int STX_DEV_MINOR = 140;
     private static final int STX_MNT_ID = 144;
+    private static final int STATX_INO = 0x100;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    /** How often the mount tables are read before a host whose table keeps changing makes the gate give up. */
+    private static final int MAX_TABLE_READS = 20;
 
     /** Direct-mapped libc: the three calls the pinning needs. */
     static final class Libc {
@@ -122,8 +130,27 @@ final class ContainerRootfs {
             }
             Charset names = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
             byte[] target = rootfs.toString().getBytes(names);
-            List<MountEntry> theirs = parse(read(proc.resolve(Long.toString(pid)).resolve("mountinfo"), pid));
-            List<MountEntry> ours = parse(read(proc.resolve("self").resolve("mountinfo"), pid));
+            // the host's table is read before and after the container's, until both agree: a host mount that comes or
+            // goes in between (and propagates into the container's namespace) would otherwise look like its own
+            Path hostTable = proc.resolve("self").resolve("mountinfo");
+            byte[] before = read(hostTable, pid);
+            byte[] theirBytes;
+            byte[] after;
+            int attempts = 0;
+            while (true) {
+                theirBytes = read(proc.resolve(Long.toString(pid)).resolve("mountinfo"), pid);
+                after = read(hostTable, pid);
+                if (Arrays.equals(before, after)) {
+                    break;
+                }
+                if (++attempts >= MAX_TABLE_READS) {
+                    throw new BundleException("the host's mount table kept changing while the gate read the container's ("
+                        + MAX_TABLE_READS + " attempts)");
+                }
+                before = after;
+            }
+            List<MountEntry> theirs = parse(theirBytes);
+            List<MountEntry> ours = parse(after);
             List<MountEntry> own = ownMounts(theirs, ours);
             Set<Long> ownIds = new HashSet<>();
             for (MountEntry entry : own) {
@@ -182,7 +209,7 @@ final class ContainerRootfs {
             boolean kept = false;
             try (Memory stat = new Memory(256)) {
                 stat.clear();
-                if (Libc.statx(fd, new byte[] {0}, AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, stat) != 0) {
+                if (Libc.statx(fd, new byte[] {0}, AT_EMPTY_PATH, STATX_TYPE | STATX_INO | STATX_MNT_ID, stat) != 0) {
                     throw new BundleException("cannot stat root file system " + rootfs + ": errno " + Native.getLastError());
                 }
                 if ((stat.getInt(STX_MASK) & STATX_MNT_ID) == 0) {
@@ -193,6 +220,20 @@ final class ContainerRootfs {
                     throw new BundleException("root file system " + rootfs + " is not a directory in the container's mount namespace");
                 }
                 long actual = stat.getLong(STX_MNT_ID);
+                // ...and the tree at that mount is the directory config.json names, as the host has it: not another
+                // tree the runtime was led to mount there
+                long inode = stat.getLong(STX_INO);
+                long major = stat.getInt(STX_DEV_MAJOR) & 0xffffffffL;
+                long minor = stat.getInt(STX_DEV_MINOR) & 0xffffffffL;
+                stat.clear();
+                if (Libc.statx(AT_FDCWD, concat(new byte[0], target), AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_INO, stat) != 0) {
+                    throw new BundleException("cannot stat root file system " + rootfs + ": errno " + Native.getLastError());
+                }
+                if (stat.getLong(STX_INO) != inode || (stat.getInt(STX_DEV_MAJOR) & 0xffffffffL) != major
+                    || (stat.getInt(STX_DEV_MINOR) & 0xffffffffL) != minor) {
+                    throw new BundleException("the container's root file system is not the directory " + rootfs
+                        + " (device or inode differ): the runtime was led to mount another tree there");
+                }
                 if (actual != root.id()) {
                     throw new BundleException("root file system " + rootfs + " changed while the gate looked at it (mount " + actual
                         + " instead of the container's mount " + root.id() + ")");

@@ -192,6 +192,10 @@ final class GateDecider {
             }
             // runc masks these after the hooks: hiding an image path would be removing it unseen
             for (String masked : bundle.maskedPaths()) {
+                if (throughProcessLinks(masked)) {
+                    return d.refuse("linux.maskedPaths entry " + masked + " goes through a process's entry in /proc (self,"
+                        + " thread-self or a pid), whose links lead back into the image");
+                }
                 if (root.mountPoints().stream().noneMatch(mount -> ImagePaths.isSameOrBelow(masked, mount))) {
                     return d.refuse("linux.maskedPaths hides " + masked + ", which is part of the image (only paths inside the"
                         + " container's mounts, such as /proc and /sys, may be masked)");
@@ -280,6 +284,17 @@ final class GateDecider {
             return candidateEnforces;
         }
         return wanted != null && wanted.equals(candidate.rule().name()) && !wanted.equals(current.rule().name());
+    }
+
+    /** Whether a path names a process's directory in /proc ({@code /proc/self/root/...} is the container's root again). */
+    static boolean throughProcessLinks(String path) {
+        for (String component : path.split("/")) {
+            if (component.equals("self") || component.equals("thread-self")
+                || !component.isEmpty() && component.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The container's mount points, and the runtime's own links where they are exactly those links. */

@@ -116,7 +116,13 @@ record OciBundle(Path rootfs, List<String> mountDestinations, Map<String, String
                 if (!path.isTextual()) {
                     throw new BundleException("config.json linux.maskedPaths holds a non-string");
                 }
-                masked.add(normalise(path.asText()));
+                String normalised = normalise(path.asText());
+                // runc masks after pivot_root, following links: '..' after a /proc link could lead anywhere
+                if (!normalised.equals(path.asText())) {
+                    throw new BundleException("config.json linux.maskedPaths entry '" + path.asText()
+                        + "' is not a plain absolute path ('.', '..', '//' or a trailing '/')");
+                }
+                masked.add(normalised);
             }
         }
         return new OciBundle(rootfs, List.copyOf(new ArrayList<>(destinations)), Map.copyOf(sources), List.copyOf(masked));

@@ -165,4 +165,41 @@ class ContainerRootfsTest {
         BundleException e = assertThrows(BundleException.class, () -> locator.pin(container.pid(), inner.toRealPath(), List.of()));
         assertTrue(e.getMessage().contains("it runs " + rootfs), e.getMessage());
     }
+
+    @Test
+    void refusesAnotherTreeMountedAtTheRootfsPath() throws Exception {
+        // the runtime was led to mount a pristine copy at the rootfs path, not the rootfs onto itself
+        Path rootfs = tree("rootfs", "tampered");
+        Path pristine = tree("pristine", "pristine");
+        container = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c",
+            "mount --bind \"$1\" \"$0\" && echo ready && exec sleep 120", rootfs.toString(), pristine.toString())
+            .redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(container.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("ready", out.readLine());
+        BundleException e = assertThrows(BundleException.class, () -> locator.pin(container.pid(), rootfs, List.of()));
+        assertTrue(e.getMessage().contains("device or inode differ"), e.getMessage());
+    }
+
+    @Test
+    void hostMountsComingAndGoingDoNotMakeTheContainerLookLikeItHasTwoTrees() throws Exception {
+        Path rootfs = tree("rootfs", "x");
+        Path churn = Files.createDirectories(tmp.resolve("churn"));
+        // the container's namespace follows the host's mounts (rslave, as runc makes it)
+        container = new ProcessBuilder("unshare", "-m", "--propagation", "slave", "sh", "-c",
+            "mount --bind \"$0\" \"$0\" && echo ready && exec sleep 120", rootfs.toString()).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(container.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("ready", out.readLine());
+        Process host = new ProcessBuilder("sh", "-c", "while true; do mount -t tmpfs none \"$0\"; umount \"$0\"; done",
+            churn.toString()).redirectErrorStream(true).start();
+        try {
+            for (int i = 0; i < 100; i++) {
+                try (ContainerRootfs.Pinned pinned = locator.pin(container.pid(), rootfs, List.of())) {
+                    assertEquals(List.of(), pinned.mountPoints());
+                }
+            }
+        } finally {
+            host.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            new ProcessBuilder("umount", churn.toString()).start().waitFor();
+        }
+    }
 }

@@ -393,6 +393,15 @@ class GateDeciderTest {
             + "\"linux\":{\"maskedPaths\":[\"/proc/kcore\",\"/proc/keys\"]}}");
         GateDecision ok = decider.decide(state(), policy);
         assertEquals(Verdict.ALLOW, ok.verdict(), ok.reason());
+        // runc masks after pivot_root, following links: /proc/self/root is the container's root again
+        for (String sneaky : List.of("/proc/self/root/etc/passwd", "/proc/1/root/usr/bin", "/proc/net/../root/etc")) {
+            Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+                + "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
+                + "\"linux\":{\"maskedPaths\":[\"" + sneaky + "\"]}}");
+            GateDecision refused = decider.decide(state(), policy);
+            assertEquals(Verdict.REFUSE, refused.verdict(), sneaky);
+            assertTrue(refused.reason().contains("maskedPaths"), refused.reason());
+        }
     }
 
     private static ContainerRootfs.Pinned pinned(Path root, List<String> mounts) {
