@@ -265,12 +265,17 @@ public class GateRuncIT {
      * after runc has read {@code config.json} and mounted the root file system, before the gate looks.
      */
     static void attackBeforeTheGate(String name, String attack) throws Exception {
+        attackBeforeTheGate(name, "cat >/dev/null", attack);
+    }
+
+    /** {@code readState} consumes the OCI state on stdin (e.g. into {@code $pid}, to enter the container's namespace). */
+    static void attackBeforeTheGate(String name, String readState, String attack) throws Exception {
         Path config = h.work.resolve(name).resolve("config.json");
         var json = (com.fasterxml.jackson.databind.node.ObjectNode) GateHarness.JSON.readTree(config.toFile());
         var hooks = (com.fasterxml.jackson.databind.node.ArrayNode) json.get("hooks").get("createRuntime");
         var first = hooks.insertObject(0);
         first.put("path", "/bin/sh");
-        first.putArray("args").add("sh").add("-c").add("cat >/dev/null; cd " + h.f(name) + " && " + attack);
+        first.putArray("args").add("sh").add("-c").add(readState + "; cd " + h.f(name) + " && " + attack);
         GateHarness.JSON.writeValue(config.toFile(), json);
     }
 
@@ -313,16 +318,6 @@ public class GateRuncIT {
         assertTrue(r.all(), r.err().contains("the container has a mount at /bin, not an allowed mount destination"));
     }
 
-    /** Like {@link #attackBeforeTheGate}, with the container's OCI state in {@code $pid} (to enter its namespace). */
-    static void attackWithStateBeforeTheGate(String name, String attack) throws Exception {
-        Path config = h.work.resolve(name).resolve("config.json");
-        var json = (com.fasterxml.jackson.databind.node.ObjectNode) GateHarness.JSON.readTree(config.toFile());
-        var hooks = (com.fasterxml.jackson.databind.node.ArrayNode) json.get("hooks").get("createRuntime");
-        var first = hooks.insertObject(0);
-        first.put("path", "/bin/sh");
-        first.putArray("args").add("sh").add("-c").add("pid=$(jq -r .pid) && cd " + h.f(name) + " && " + attack);
-        GateHarness.JSON.writeValue(config.toFile(), json);
-    }
 
     @Test
     public void rootPathRetargetedToOneOfTheContainersMountsIsRefused() throws Exception {
@@ -341,7 +336,7 @@ public class GateRuncIT {
     @Test
     public void aDecoyTreeMountedInTheContainersNamespaceIsRefused() throws Exception {
         bundle("decoy", "printf '#!/bin/sh\\nid\\n' > rootfs/usr/bin/backdoor && chmod 755 rootfs/usr/bin/backdoor");
-        attackWithStateBeforeTheGate("decoy", "mkdir -p pristine && nsenter -t $pid -m mount --bind " + h.f("pristine/rootfs")
+        attackBeforeTheGate("decoy", "pid=$(jq -r .pid)", "mkdir -p pristine && nsenter -t $pid -m mount --bind " + h.f("pristine/rootfs")
             + " $PWD/pristine && jq '.root.path = \"pristine\"' config.json > c.json && mv c.json config.json");
         GateHarness.Result r = runc("decoy", "it-decoy");
         assertNotEquals(r.all(), 0, r.exit());

@@ -52,21 +52,7 @@ class GateDeciderTest {
      * These tests are about matching: they look at the host's directory. Pinning the container's own view of it is
      * {@link ContainerRootfsTest}'s subject, with real mount namespaces.
      */
-    static final ContainerRootfs.Locator HOST_VIEW = (pid, rootfs, destinations) -> new ContainerRootfs.Pinned() {
-        @Override
-        public Path path() {
-            return rootfs;
-        }
-
-        @Override
-        public List<String> mountPoints() {
-            return destinations;
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    static final ContainerRootfs.Locator HOST_VIEW = (pid, rootfs, destinations) -> pinned(rootfs, destinations);
 
     private ImageHashEngine hasher;
     private ManifestStore store;
