@@ -7,12 +7,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.carapace.api.enforcement.ContainerGate;
 import org.carapace.api.enforcement.ContainerGuard;
 import org.carapace.api.enforcement.ContainerState;
@@ -42,8 +42,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * Serves the OCI hook on {@code gate.sock}: parses the request, takes the decision within its deadline, lets every
- * {@link ContainerGuard} protect an allowed container before answering, reports the decision as a security event,
- * and answers one line. Every failure on the way is a refusal (fail closed).
+ * {@link ContainerGuard} protect an allowed container before answering, answers one line, then reports the decision
+ * as a security event. Every failure on the way is a refusal (fail closed).
  */
 @Component(configurationPid = GateEndpoint.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, property = {
     SocketEndpoint.SOCKET_NAME + "=" + GateEndpoint.SOCKET,
@@ -67,7 +67,8 @@ public final class GateEndpoint implements SocketEndpoint {
         @AttributeDefinition(name = "Maximum JSON nesting depth")
         int maxJsonDepth() default 32;
 
-        @AttributeDefinition(name = "Deciding threads", description = "Decisions taken at once.")
+        @AttributeDefinition(name = "Deciding threads",
+            description = "Decisions taken at once (each on its connection's thread); more wait within their deadline.")
         int threads() default 8;
     }
 
@@ -80,7 +81,8 @@ public final class GateEndpoint implements SocketEndpoint {
     private final long decisionTimeoutMillis;
     private final int maxRequestBytes;
     private final ObjectMapper mapper;
-    private final ExecutorService deciders;
+    private final Semaphore deciding;
+    private final ScheduledExecutorService timers;
     private final List<ContainerGuard> guards = new CopyOnWriteArrayList<>();
 
     @Activate
@@ -98,8 +100,9 @@ public final class GateEndpoint implements SocketEndpoint {
         this.decisionTimeoutMillis = config.decisionTimeoutMillis();
         this.maxRequestBytes = config.maxRequestBytes();
         this.mapper = GateProtocol.mapper(config.maxJsonDepth());
-        this.deciders = Executors.newFixedThreadPool(config.threads(), r -> {
-            Thread t = new Thread(r, "carapace-gate-decider");
+        this.deciding = new Semaphore(config.threads());
+        this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "carapace-gate-deadline");
             t.setDaemon(true);
             return t;
         });
@@ -107,7 +110,7 @@ public final class GateEndpoint implements SocketEndpoint {
 
     @Deactivate
     void stop() {
-        deciders.shutdownNow();
+        timers.shutdownNow();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -121,40 +124,48 @@ public final class GateEndpoint implements SocketEndpoint {
 
     @Override
     public void serve(LocalConnection connection) throws IOException {
-        byte[] answer;
+        Request request;
         try {
-            Request request = GateProtocol.parse(connection.readToEnd(maxRequestBytes), mapper);
-            answer = handle(request);
+            request = GateProtocol.parse(connection.readToEnd(maxRequestBytes), mapper);
         } catch (ProtocolException e) {
             logger.warn("Gate: refused a malformed request: {}", e.getMessage());
+            connection.write(GateProtocol.refusal("malformed request: " + e.getMessage()));
             post(SecurityEventType.GATE_ERROR, "malformed gate request: " + e.getMessage(), Map.of());
-            answer = GateProtocol.refusal("malformed request: " + e.getMessage());
+            return;
         } catch (IOException e) {
-            answer = GateProtocol.refusal("unreadable request: " + e.getMessage());
+            connection.write(GateProtocol.refusal("unreadable request: " + e.getMessage()));
+            return;
         }
-        connection.write(answer);
+        if (!isGatingStage(request.stage())) {
+            connection.write(stopped(request));
+            return;
+        }
+        Answer answer = new Answer(connection);
+        GateDecision decision = decideWithin(request.state(), answer);
+        if (decision == null) {
+            return; // the deadline answered first (a refusal), and reported it
+        }
+        if (decision.allowsCreation()) {
+            decision = guard(decision, request.state());
+        }
+        // the hook waits for the answer, not for the report: answer first, then log and post the event
+        log.record(decision);
+        answer.write(GateProtocol.answer(decision));
+        report(decision);
     }
 
-    byte[] handle(Request request) {
+    /** OCI poststop and friends: release what guards hold; the runtime ignores the answer's code. */
+    private byte[] stopped(Request request) {
         ContainerState state = request.state();
-        if (!isGatingStage(request.stage())) {
-            // OCI poststop and friends: release what guards hold; the runtime ignores the answer's code
-            for (ContainerGuard guard : guards) {
-                try {
-                    guard.containerStopped(state);
-                } catch (RuntimeException e) {
-                    logger.warn("Guard {} failed to release container {}", guard, state.id(), e);
-                }
+        for (ContainerGuard guard : guards) {
+            try {
+                guard.containerStopped(state);
+            } catch (RuntimeException e) {
+                logger.warn("Guard {} failed to release container {}", guard, state.id(), e);
             }
-            return GateProtocol.answer(new GateDecision(Verdict.ALLOW, state.id(), state.bundle(), Optional.empty(),
-                Optional.empty(), Optional.empty(), "none", request.stage() + " noted", List.of(), 0));
         }
-        GateDecision decision = decideWithin(state);
-        if (decision.allowsCreation()) {
-            decision = guard(decision, state);
-        }
-        report(decision);
-        return GateProtocol.answer(decision);
+        return GateProtocol.answer(new GateDecision(Verdict.ALLOW, state.id(), state.bundle(), Optional.empty(),
+            Optional.empty(), Optional.empty(), "none", request.stage() + " noted", List.of(), 0));
     }
 
     static boolean isGatingStage(String stage) {
@@ -162,26 +173,74 @@ public final class GateEndpoint implements SocketEndpoint {
             || "prestart".equals(stage);
     }
 
-    private GateDecision decideWithin(ContainerState state) {
+    /**
+     * Decides on the connection's own thread (no hand-over to another thread on the hook's path) while the deadline
+     * timer stands ready to refuse: whichever of the two settles {@code answer} first speaks; a decision that comes
+     * after the deadline's refusal is dropped.
+     *
+     * @return the decision, or null when the deadline refused (and reported) first
+     */
+    private GateDecision decideWithin(ContainerState state, Answer answer) {
         long start = System.nanoTime();
-        Future<GateDecision> future = deciders.submit(() -> gate.decide(state));
+        ScheduledFuture<?> deadline = timers.schedule(() -> {
+            if (answer.settle()) {
+                GateDecision refusal = refusal(state, "no decision within " + decisionTimeoutMillis + " ms", start);
+                log.record(refusal);
+                try {
+                    answer.write(GateProtocol.answer(refusal));
+                } catch (IOException e) {
+                    logger.debug("Gate: the hook of container {} left before its refusal: {}", state.id(), e.getMessage());
+                }
+                report(refusal);
+            }
+        }, decisionTimeoutMillis, TimeUnit.MILLISECONDS);
+        GateDecision decision;
+        boolean acquired = false;
         try {
-            return future.get(decisionTimeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            future.cancel(true);
-            return refusal(state, "no decision within " + decisionTimeoutMillis + " ms", start);
-        } catch (ExecutionException e) {
-            logger.error("Gate decision for container {} failed", state.id(), e.getCause());
-            return refusal(state, "decision failed: " + e.getCause(), start);
+            acquired = deciding.tryAcquire(decisionTimeoutMillis, TimeUnit.MILLISECONDS);
+            decision = acquired ? gate.decide(state)
+                : refusal(state, "no decision within " + decisionTimeoutMillis + " ms (all deciding threads busy)", start);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return refusal(state, "interrupted", start);
+            decision = refusal(state, "interrupted", start);
+        } catch (RuntimeException e) {
+            logger.error("Gate decision for container {} failed", state.id(), e);
+            decision = refusal(state, "decision failed: " + e, start);
+        } finally {
+            if (acquired) {
+                deciding.release();
+            }
         }
+        if (!answer.settle()) {
+            logger.warn("Gate: decision for container {} came after the deadline and was dropped: {} ({})", state.id(),
+                decision.verdict(), decision.reason());
+            return null;
+        }
+        deadline.cancel(false);
+        return decision;
     }
 
     private static GateDecision refusal(ContainerState state, String reason, long startNanos) {
         return new GateDecision(Verdict.REFUSE, state.id(), state.bundle(), Optional.empty(), Optional.empty(),
             Optional.empty(), "none", reason, List.of(), (System.nanoTime() - startNanos) / 1000);
+    }
+
+    /** The one answer a connection gets: settled once, by the decision or by its deadline. */
+    private static final class Answer {
+        private final LocalConnection connection;
+        private final AtomicBoolean settled = new AtomicBoolean();
+
+        Answer(LocalConnection connection) {
+            this.connection = connection;
+        }
+
+        boolean settle() {
+            return settled.compareAndSet(false, true);
+        }
+
+        void write(byte[] bytes) throws IOException {
+            connection.write(bytes);
+        }
     }
 
     private GateDecision guard(GateDecision decision, ContainerState state) {
@@ -200,7 +259,6 @@ public final class GateEndpoint implements SocketEndpoint {
     }
 
     private void report(GateDecision decision) {
-        log.record(decision);
         SecurityEventType type;
         switch (decision.verdict()) {
             case ALLOW:

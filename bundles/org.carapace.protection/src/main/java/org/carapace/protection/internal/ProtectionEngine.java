@@ -56,6 +56,7 @@ final class ProtectionEngine implements AutoCloseable {
     private final Map<String, Long> stalls = new ConcurrentHashMap<>();
     private final ObjectMapper mapper = new ObjectMapper();
     private final Thread watchdog;
+    private final ExitWatcher exits;
     private final java.util.concurrent.atomic.LongAdder releasedEvents = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean running = true;
 
@@ -67,6 +68,7 @@ final class ProtectionEngine implements AutoCloseable {
         this.reporter = new EventReporter(sink, settings.eventBurst(), settings.eventsPerSecond());
         this.worker = new ContentWorker(settings.hashThreads(), settings.hashQueue(), settings.hashDeadlineMillis(),
             settings.maxHashBytes(), settings.maxCacheEntries(), probe, reporter);
+        this.exits = new ExitWatcher(c -> release(c, "the container exited"));
         this.watchdog = new Thread(this::watch, "carapace-protection-watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
@@ -97,6 +99,7 @@ final class ProtectionEngine implements AutoCloseable {
         long start = System.nanoTime();
         ProtectedContainer old = containers.remove(state.id());
         if (old != null) {
+            exits.forget(old);
             stop(old, "container id reused");
         }
         if (state.pid() <= 0) {
@@ -165,6 +168,7 @@ final class ProtectionEngine implements AutoCloseable {
             throw e;
         }
         containers.put(c.id, c);
+        watchExit(c);
         persist(c, keys);
         log.log(false, "Protecting container " + c.id + " (" + rules.mode() + ", rules from " + origin + ", " + source + ", "
             + c.markedMounts.size() + " mounts marked) in " + millis(start, System.nanoTime()) + " ms (whitelist "
@@ -347,10 +351,37 @@ final class ProtectionEngine implements AutoCloseable {
     void release(String id, String why) {
         ProtectedContainer c = containers.remove(id);
         if (c != null) {
+            exits.forget(c);
             stop(c, why);
             log.log(false, "Released protection of container " + id + ": " + why);
         }
         settings.stateDir().ifPresent(d -> deleteQuietly(d.resolve(recordName(id))));
+    }
+
+    /** Releases this container, not a later one that reuses its id. */
+    private void release(ProtectedContainer c, String why) {
+        if (containers.remove(c.id, c)) {
+            settings.stateDir().ifPresent(d -> deleteQuietly(d.resolve(recordName(c.id))));
+            exits.forget(c);
+            stop(c, why);
+            log.log(false, "Released protection of container " + c.id + ": " + why);
+        }
+    }
+
+    /**
+     * Releases the container the moment its init process exits (no {@code poststop} hook needed). The pid was checked
+     * against the container's mount namespace before; checked again after the open, so a pid reused in between is
+     * not watched in its place.
+     */
+    private void watchExit(ProtectedContainer c) {
+        try {
+            if (!exits.watch(c) || probe.mountNamespace((int) c.initPid) != c.mountNamespace) {
+                release(c, "the container exited");
+            }
+        } catch (IllegalStateException e) {
+            log.log(true, "Cannot watch container " + c.id + "'s exit (" + e.getMessage()
+                + "); the watchdog releases it within " + settings.watchdogMillis() + " ms of its exit");
+        }
     }
 
     private void stop(ProtectedContainer c, String why) {
@@ -409,7 +440,7 @@ final class ProtectionEngine implements AutoCloseable {
 
     void check(ProtectedContainer c) {
         if (probe.mountNamespace((int) c.initPid) != c.mountNamespace) {
-            release(c.id, "the container's processes are gone");
+            release(c, "the container's processes are gone");
             return;
         }
         Thread t = c.responder;
@@ -566,6 +597,7 @@ final class ProtectionEngine implements AutoCloseable {
                 throw e;
             }
             containers.put(id, c);
+            watchExit(c);
             reporter.reportNow(SecurityEventType.PROTECTION_DEGRADED, "re-attached protection to container " + id
                 + " after a runtime restart; it ran unprotected while the runtime was down", context(c, "re-attached"));
             log.log(true, "Re-attached protection to running container " + id);
@@ -625,6 +657,7 @@ final class ProtectionEngine implements AutoCloseable {
     public void close() {
         running = false;
         watchdog.interrupt();
+        exits.close();
         for (ProtectedContainer c : List.copyOf(containers.values())) {
             containers.remove(c.id);
             // the records stay: a restarted runtime re-attaches to the containers still running

@@ -167,8 +167,8 @@ final class ContainerHarness implements AutoCloseable {
         ArrayNode args = process.putArray("args");
         args.add("/bin/sh").add("-c").add(command);
         ObjectNode hooks = config.putObject("hooks");
+        // as installed (runtime-configs/hooks): the gate only; protection notices the container's exit itself
         hooks.putArray("createRuntime").add(hook("createRuntime", 10));
-        hooks.putArray("poststop").add(hook("poststop", 5));
         MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
         return dir;
     }

@@ -79,9 +79,13 @@ class ContainerProtectionTest {
     }
 
     private ProtectionEngine newEngine() {
+        return newEngine(200);
+    }
+
+    private ProtectionEngine newEngine(long watchdogMillis) {
         EngineSettings defaults = EngineSettings.defaults(Optional.of(stateDir));
         EngineSettings settings = new EngineSettings(true, 5000, defaults.maxHashBytes(), 2, 1024, 100_000, 100_000,
-            1L << 30, 1000, 1000.0, 200, 2000, 3000, Optional.of(stateDir), List.of(), true, Path.of("/usr/bin/nsenter"), true,
+            1L << 30, 1000, 1000.0, watchdogMillis, 2000, 3000, Optional.of(stateDir), List.of(), true, Path.of("/usr/bin/nsenter"), true,
             !"java".equals(System.getProperty("carapace.responder")), 16, 10);
         return new ProtectionEngine(settings, new RootfsWalkWhitelist(100_000, 1L << 30), events::add,
             (warning, message) -> {
@@ -116,6 +120,14 @@ class ContainerProtectionTest {
         containers.add(id);
         Path bundle = harness.bundle(id, command);
         return ContainerHarness.run(id, bundle, Duration.ofSeconds(60));
+    }
+
+    private void awaitReleased() throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!engine.containers().isEmpty() && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
+        assertTrue(engine.containers().isEmpty(), "released when its container exited: " + engine.containers());
     }
 
     private SecurityEvent awaitEvent(SecurityEventType type, Predicate<Map<String, Object>> match) throws Exception {
@@ -181,8 +193,8 @@ class ContainerProtectionTest {
         assertTrue((Integer) ctx.get("pid") > 1, ctx.toString());
         assertEquals("/bin/busybox", ctx.get("executable"));
         assertTrue(events.stream().noneMatch(e -> "/tmp/busybox-copy".equals(e.context().get("path"))), events.toString());
-        // poststop released the container
-        assertTrue(engine.containers().isEmpty(), engine.containers().toString());
+        // released when it exited (no poststop hook is installed)
+        awaitReleased();
     }
 
     @Test
@@ -325,12 +337,32 @@ class ContainerProtectionTest {
         awaitEvent(SecurityEventType.EXEC_DENIED, path("/tmp/busybox-d2"));
 
         ContainerHarness.exec(Duration.ofSeconds(30), "runc", "delete", "-f", id);
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!engine.containers().isEmpty() && System.nanoTime() < end) {
-            Thread.sleep(20);
-        }
-        assertTrue(engine.containers().isEmpty(), "released at poststop or by the watchdog");
+        awaitReleased();
         assertFalse(Files.exists(stateDir.resolve(id + ".json")));
+    }
+
+    @Test
+    void releasedTheMomentTheContainerExitsWithoutAPoststopHook() throws Exception {
+        engine = newEngine(600_000); // the watchdog will not look during this test: the exit itself must release
+        harness.guard(guardFor(engine, rules(ProtectionMode.ENFORCE))); // no poststop hook calls its release
+        String id = "prot-exit";
+        containers.add(id);
+        Path bundle = harness.bundle(id, "sleep 60");
+        ContainerHarness.Result started = ContainerHarness.exec(Duration.ofSeconds(30), "sh", "-c",
+            "runc run -d --bundle " + bundle + " " + id + " >/dev/null 2>&1 </dev/null; echo rc=$?");
+        assertTrue(started.output().contains("rc=0"), started.output() + " " + harness.lastRefusal());
+        assertTrue(engine.containers().containsKey(id));
+        assertTrue(Files.exists(stateDir.resolve(id + ".json")));
+
+        ContainerHarness.exec(Duration.ofSeconds(30), "runc", "kill", id, "KILL");
+        String released = "Released protection of container " + id + ": the container exited";
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!log.contains(released) && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
+        assertTrue(log.contains(released), String.join("\n", log));
+        assertFalse(engine.containers().containsKey(id), "released when its init process exited");
+        assertFalse(Files.exists(stateDir.resolve(id + ".json")), "its re-attach record is gone too");
     }
 
     @Test

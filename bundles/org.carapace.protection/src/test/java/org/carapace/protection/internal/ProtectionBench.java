@@ -168,7 +168,7 @@ class ProtectionBench {
     }
 
     private void responderFigures(ContainerHarness h, ProtectionEngine e, String id) throws Exception {
-        // keep the container alive until its histogram is read: the engine drops it at poststop
+        // keep the container alive until its histogram is read: the engine drops it when it exits
         Path bundle = h.bundle(id, "/usr/bin/ctprobe openlat /etc/protected.conf " + OPENS + "; touch /tmp/done; sleep 30");
         Process p = ContainerHarness.start(id, bundle);
         try {
