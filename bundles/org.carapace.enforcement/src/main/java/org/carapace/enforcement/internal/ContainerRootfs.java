@@ -78,6 +78,7 @@ final class ContainerRootfs {
 
     private static final int O_PATH = 010000000;
     private static final int O_CLOEXEC = 02000000;
+    private static final int O_DIRECTORY = 0200000;
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int AT_FDCWD = -100;
     private static final int STATX_TYPE = 0x1;
@@ -96,7 +97,7 @@ final class ContainerRootfs {
     /** How often the mount tables are read before a host whose table keeps changing makes the gate give up. */
     private static final int MAX_TABLE_READS = 20;
 
-    /** Direct-mapped libc: the three calls the pinning needs. */
+    /** Direct-mapped libc: the calls the pinning needs (and the warm-up's priority). */
     static final class Libc {
         static {
             Native.register(Libc.class, NativeLibrary.getInstance("c"));
@@ -110,6 +111,9 @@ final class ContainerRootfs {
         static native int statx(int dirfd, byte[] path, int flags, int mask, Pointer buffer);
 
         static native int close(int fd);
+
+        /** On Linux the nice value is per thread: {@code setpriority(PRIO_PROCESS, 0, n)} sets the calling thread's. */
+        static native int setpriority(int which, int who, int prio);
     }
 
     /** Through the container's mount namespace, as described above. */
@@ -352,6 +356,19 @@ final class ContainerRootfs {
         byte[] joined = Arrays.copyOf(a, a.length + b.length + 1); // NUL-terminated
         System.arraycopy(b, 0, joined, a.length, b.length);
         return joined;
+    }
+
+    /**
+     * A directory as the runtime's own mount namespace has it, pinned the same way (for the gate's warm-up, which
+     * decides on a synthetic root file system that no container runs).
+     */
+    static Pinned hostDirectory(Path directory) throws BundleException {
+        byte[] path = directory.toString().getBytes(Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8")));
+        int fd = Libc.open(Arrays.copyOf(path, path.length + 1), O_PATH | O_CLOEXEC | O_DIRECTORY, 0);
+        if (fd < 0) {
+            throw new BundleException("cannot open directory " + directory + ": errno " + Native.getLastError());
+        }
+        return new Descriptor(fd, List.of());
     }
 
     /** An {@code O_PATH} descriptor, seen through {@code /proc/self/fd}. */

@@ -259,6 +259,17 @@ public final class GateEndpoint implements SocketEndpoint {
     }
 
     private void report(GateDecision decision) {
+        SecurityEvent event = event(decision);
+        if (decision.verdict() == Verdict.REFUSE) {
+            logger.warn("Gate: {}", event.message());
+        } else {
+            logger.info("Gate: {}", event.message());
+        }
+        events.postEvent(new Event(event.topic(), event.toProperties(System.currentTimeMillis())));
+    }
+
+    /** The security event that reports a decision. */
+    static SecurityEvent event(GateDecision decision) {
         SecurityEventType type;
         switch (decision.verdict()) {
             case ALLOW:
@@ -284,12 +295,7 @@ public final class GateEndpoint implements SocketEndpoint {
         context.put("durationMicros", decision.durationMicros());
         String message = decision.verdict() + " container " + decision.containerId()
             + decision.imageName().map(n -> " (image " + n + ")").orElse("") + ": " + decision.reason();
-        if (decision.verdict() == Verdict.REFUSE) {
-            logger.warn("Gate: {}", message);
-        } else {
-            logger.info("Gate: {}", message);
-        }
-        post(type, message, context);
+        return SecurityEvent.of(type, SENSOR, message, context);
     }
 
     private void post(SecurityEventType type, String message, Map<String, Object> context) {

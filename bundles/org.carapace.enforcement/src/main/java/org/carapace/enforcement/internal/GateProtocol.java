@@ -29,6 +29,7 @@ final class GateProtocol {
     static final String MAGIC = "CARAPACE-GATE";
     static final int VERSION = 1;
     static final int MAX_ANSWER = 4096;
+    private static final java.util.regex.Pattern STAGE = java.util.regex.Pattern.compile("[A-Za-z]{1,32}");
 
     /** A parsed request. */
     record Request(String stage, ContainerState state) {
@@ -74,7 +75,7 @@ final class GateProtocol {
         if (!Integer.toString(VERSION).equals(header[1])) {
             throw new ProtocolException("unsupported gate protocol version " + header[1]);
         }
-        if (!header[2].matches("[A-Za-z]{1,32}")) {
+        if (!STAGE.matcher(header[2]).matches()) {
             throw new ProtocolException("bad stage name");
         }
         JsonNode json;
