@@ -131,15 +131,8 @@ public class OtaContinuityIT {
         return result;
     }
 
-    /** The security events journalled by monitoring (its segment files, read as text). */
     private static String journal() throws java.io.IOException {
-        StringBuilder text = new StringBuilder();
-        try (var files = Files.list(h.data.resolve("events"))) {
-            for (Path segment : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".seg")).sorted()::iterator) {
-                text.append(new String(Files.readAllBytes(segment), java.nio.charset.StandardCharsets.ISO_8859_1));
-            }
-        }
-        return text.toString();
+        return RuntimeProcess.journal(h.data);
     }
 
     private static Path built(String bsn) throws Exception {

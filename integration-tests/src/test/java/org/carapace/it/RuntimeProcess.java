@@ -90,6 +90,17 @@ final class RuntimeProcess {
         return runtime;
     }
 
+    /** The security events journalled by monitoring under a data directory (its segment files, read as text). */
+    static String journal(Path data) throws IOException {
+        StringBuilder text = new StringBuilder();
+        try (var files = Files.list(data.resolve("events"))) {
+            for (Path segment : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".seg")).sorted()::iterator) {
+                text.append(new String(Files.readAllBytes(segment), StandardCharsets.ISO_8859_1));
+            }
+        }
+        return text.toString();
+    }
+
     static void await(String what, long timeoutMillis, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (!condition.getAsBoolean()) {

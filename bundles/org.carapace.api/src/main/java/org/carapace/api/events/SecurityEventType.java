@@ -48,7 +48,9 @@ public enum SecurityEventType {
     EVENTS_DROPPED(0x8060, "monitoring", Severity.MEDIUM),
     // platform lifecycle
     PLATFORM_STARTED(0x8070, "platform", Severity.INFO),
-    PLATFORM_STOPPING(0x8071, "platform", Severity.INFO);
+    PLATFORM_STOPPING(0x8071, "platform", Severity.INFO),
+    /** The runtime came back after a crash, a kill or its watchdog: the gap left containers unprotected. */
+    PLATFORM_RESTARTED(0x8072, "platform", Severity.HIGH);
 
     private static final Map<Integer, SecurityEventType> BY_ID = new HashMap<>();
 

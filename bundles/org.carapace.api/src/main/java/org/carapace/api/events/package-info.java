@@ -7,5 +7,5 @@
  * {@link org.carapace.api.events.SecurityEventType}. See {@code docs/events.md}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package org.carapace.api.events;

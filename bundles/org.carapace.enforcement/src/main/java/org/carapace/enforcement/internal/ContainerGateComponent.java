@@ -163,6 +163,8 @@ public final class ContainerGateComponent implements ContainerGate, ImageManifes
         GateWarmup.Outcome outcome = job.run(decisions, maxMillis, () -> active);
         if (outcome.problem() != null) {
             logger.warn("Gate warm-up stopped after {} decisions: {}", outcome.decisions(), outcome.problem());
+        } else if (!active) {
+            logger.info("Gate warm-up cut short after {} decisions: the gate is stopping", outcome.decisions());
         } else {
             logger.info("Gate warmed up: {} decisions of a synthetic container in {} ms (the last {}: median {} us)",
                 outcome.decisions(), outcome.millis(), Math.min(outcome.decisions(), 100), outcome.medianMicrosOfLast());

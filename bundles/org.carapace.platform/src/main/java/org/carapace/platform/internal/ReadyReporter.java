@@ -53,6 +53,8 @@ public final class ReadyReporter implements FrameworkListener {
     private final Logger logger;
     private final long timeoutMillis;
     private final ScheduledExecutorService timer;
+    private final RuntimeLifecycle lifecycle;
+    private final java.util.Optional<RuntimeLifecycle.UncleanStop> uncleanStop;
     private volatile boolean reported;
     private long pollingSince;
 
@@ -74,6 +76,17 @@ public final class ReadyReporter implements FrameworkListener {
             t.setDaemon(true);
             return t;
         });
+        long pid = ProcessHandle.current().pid();
+        this.lifecycle = new RuntimeLifecycle(platform.runDir(), ServiceNotifier.fromEnvironment(System.getenv(), pid),
+            logger::warn);
+        java.util.Optional<RuntimeLifecycle.UncleanStop> previous;
+        try {
+            previous = lifecycle.takeOver(System.getenv(), pid, System.currentTimeMillis());
+        } catch (java.io.IOException e) {
+            logger.warn("Cannot tell whether the previous runtime stopped cleanly: {}", e.toString());
+            previous = java.util.Optional.empty();
+        }
+        this.uncleanStop = previous;
     }
 
     @Activate
@@ -96,6 +109,7 @@ public final class ReadyReporter implements FrameworkListener {
         int frameworkState = context.getBundle(0).getState();
         if (frameworkState == Bundle.STOPPING) {
             logger.audit("Carapace runtime stopping: device={} profile={}", platform.deviceId(), platform.profile());
+            lifecycle.stoppedCleanly();
         }
     }
 
@@ -112,6 +126,17 @@ public final class ReadyReporter implements FrameworkListener {
         }
         pollingSince = System.nanoTime();
         timer.execute(this::poll);
+    }
+
+    /** The gap an unclean stop left: containers unprotected, creations refused. */
+    private void reportRestart(RuntimeLifecycle.UncleanStop stop) {
+        String message = "runtime restarted after an unclean stop (" + stop.reason() + ")"
+            + stop.downMillis().map(d -> "; down for " + d + " ms").orElse("")
+            + ": meanwhile running containers had no running-container protection and no container could be created";
+        logger.warn("Carapace {}", message);
+        events.postEvent(new Event(SecurityEventType.PLATFORM_RESTARTED.topic(),
+            SecurityEvent.of(SecurityEventType.PLATFORM_RESTARTED, context.getBundle().getSymbolicName(), message,
+                stop.context()).toProperties(System.currentTimeMillis())));
     }
 
     private void poll() {
@@ -133,6 +158,8 @@ public final class ReadyReporter implements FrameworkListener {
                 SecurityEvent.of(SecurityEventType.PLATFORM_STARTED, context.getBundle().getSymbolicName(),
                     "runtime ready", Map.of("profile", platform.profile(), "startupMillis", sinceLaunch))
                     .toProperties(System.currentTimeMillis())));
+            uncleanStop.ifPresent(this::reportRestart);
+            lifecycle.ready("ready: profile=" + platform.profile() + " device=" + platform.deviceId());
         } else if (waited >= timeoutMillis) {
             reported = true;
             logger.error("Carapace runtime NOT ready after {} ms: {}", waited, String.join("; ", report.problems()));
