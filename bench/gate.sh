@@ -14,8 +14,9 @@
 #      timed run of both conditions).
 # The runtime's running-container protection is switched off (protection.enabled=false): this measures the gate;
 # protection's own setup at createRuntime is reported in its log and in docs/benchmarks.md (protection section).
-# The runtime runs the dev profile with the gate's own decision timeout raised to 30 s, so that the hook's 5 s (the
-# installed configuration) is the limit a timed run meets, and the JIT warm-up after a restart cannot time out.
+# The runtime runs the dev profile with the gate's own decision timeout raised to 30 s and its hashing limit to 29 s,
+# so that the hook's 5 s (the installed configuration) is the limit a timed run meets, and the untimed JIT warm-up
+# after a restart (a copy of the image nobody has read yet: page-cache cold) cannot time out.
 # Everything lives in a temporary directory (runtime, keys, trust root, signed policy, runc state, podman storage)
 # and is removed on exit. Needs root, runc, podman, umoci, skopeo, jq, python3, setcap, debootstrap (first run).
 #   bench/gate.sh [RUNS]       (default 50 per condition)
@@ -71,11 +72,12 @@ free_udp_ports() { # two UDP ports on 127.0.0.1 nobody has bound
     done
 }
 start_runtime() {
-    local before; before=$(grep -c 'Carapace runtime ready' "$work/runtime.log" 2>/dev/null || true)
+    : >> "$work/runtime.log"
+    local before; before=$(grep -c 'Carapace runtime ready' "$work/runtime.log" || true)
     # the dev profile's SecOC demo endpoints bind two UDP ports: free ones, so that another dev runtime may run
     local ports; ports=($(free_udp_ports))
     "$here/bin/carapace-runtime" --profile dev --set secoc.demoPortA="${ports[0]}" --set secoc.demoPortB="${ports[1]}" \
-        --set gate.decisionTimeoutMillis=30000 --set protection.enabled=false >>"$work/runtime.log" 2>&1 </dev/null &
+        --set gate.decisionTimeoutMillis=30000 --set gate.maxHashMillis=29000 --set protection.enabled=false >>"$work/runtime.log" 2>&1 </dev/null &
     runtime_pid=$!
     for _ in $(seq 1 600); do
         [ "$(grep -c 'Carapace runtime ready' "$work/runtime.log")" -gt "${before:-0}" ] && [ -S "$sock" ] && return 0

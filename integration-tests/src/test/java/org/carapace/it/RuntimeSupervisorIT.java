@@ -101,6 +101,8 @@ public class RuntimeSupervisorIT extends RealRuntimeTest {
         assertEquals(3, readyLines());
         assertTrue(supervisor.printed("; stopped"));
         assertTrue(supervisor.printed("Carapace runtime stopped cleanly"));
+        // the audit line logged while the framework stops reaches the console before the console log stops
+        assertTrue(supervisor.lines.toString(), supervisor.printed("Carapace runtime stopping: device="));
     }
 
     private static boolean journalHas(Path data, String type, String text) {

@@ -74,6 +74,10 @@ public final class ConsoleLogWriter implements LogListener {
     synchronized void start() {
         // listen first, then replay the history; the sequence number drops what both deliver
         reader.addLogListener(this);
+        replayHistory();
+    }
+
+    private void replayHistory() {
         List<LogEntry> history = new ArrayList<>();
         for (Enumeration<LogEntry> e = reader.getLog(); e.hasMoreElements();) {
             history.add(e.nextElement());
@@ -91,8 +95,12 @@ public final class ConsoleLogWriter implements LogListener {
     }
 
     @Deactivate
-    void deactivate() {
+    synchronized void deactivate() {
         reader.removeLogListener(this);
+        // the log service delivers to listeners on its own thread: what was logged just before this (bundles stopping
+        // with the framework) may not have arrived yet, but it is in the history
+        replayHistory();
+        out.flush();
     }
 
     @Override

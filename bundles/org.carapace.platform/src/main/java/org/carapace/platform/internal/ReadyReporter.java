@@ -10,8 +10,10 @@ import org.carapace.api.events.SecurityEventType;
 import org.carapace.api.platform.PlatformInfo;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.FrameworkListener;
+import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -33,7 +35,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  */
 @Component(configurationPid = ReadyReporter.PID, service = {}, immediate = true)
 @Designate(ocd = ReadyReporter.Config.class)
-public final class ReadyReporter implements FrameworkListener {
+public final class ReadyReporter implements FrameworkListener, SynchronousBundleListener {
 
     static final String PID = "org.carapace.platform.ready";
 
@@ -56,6 +58,7 @@ public final class ReadyReporter implements FrameworkListener {
     private final RuntimeLifecycle lifecycle;
     private final java.util.Optional<RuntimeLifecycle.UncleanStop> uncleanStop;
     private volatile boolean reported;
+    private final java.util.concurrent.atomic.AtomicBoolean stoppingAnnounced = new java.util.concurrent.atomic.AtomicBoolean();
     private long pollingSince;
 
     @Activate
@@ -92,6 +95,7 @@ public final class ReadyReporter implements FrameworkListener {
     @Activate
     void start() {
         context.addFrameworkListener(this);
+        context.addBundleListener(this);
         if (context.getBundle(0).getState() == Bundle.ACTIVE) {
             beginPolling();
         }
@@ -105,11 +109,27 @@ public final class ReadyReporter implements FrameworkListener {
     @Deactivate
     void stop() {
         context.removeFrameworkListener(this);
+        context.removeBundleListener(this);
         timer.shutdownNow();
         int frameworkState = context.getBundle(0).getState();
         if (frameworkState == Bundle.STOPPING) {
-            logger.audit("Carapace runtime stopping: device={} profile={}", platform.deviceId(), platform.profile());
+            announceStopping();
             lifecycle.stoppedCleanly();
+        }
+    }
+
+    @Override
+    public void bundleChanged(BundleEvent event) {
+        // delivered synchronously before the framework stops any bundle: every bundle, the console log's too, still
+        // runs, so the line reaches the console (said again at deactivation if this event was missed)
+        if (event.getType() == BundleEvent.STOPPING && event.getBundle().getBundleId() == 0) {
+            announceStopping();
+        }
+    }
+
+    private void announceStopping() {
+        if (stoppingAnnounced.compareAndSet(false, true)) {
+            logger.audit("Carapace runtime stopping: device={} profile={}", platform.deviceId(), platform.profile());
         }
     }
 
