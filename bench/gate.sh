@@ -144,9 +144,8 @@ carapace policy add-image "$work/base.json" --name debian-minbase --rootfs-diges
 carapace policy sign "$work/base.json" --key "$work/keys/base.pem" -o "$work/base.signed.json" >/dev/null
 carapace policy install "$work/base.signed.json" >/dev/null
 # the gate compares a rootfs whose mount points are left out with the whitelisted image's manifest
-mkdir -p "$work/data/manifests"
-cp "$work/bb-manifest.json" "$work/data/manifests/${bb_digest/:/-}.json"
-cp "$work/mb-manifest.json" "$work/data/manifests/${mb_digest/:/-}.json"
+carapace gate manifest add "$work/bb-manifest.json" >/dev/null
+carapace gate manifest add "$work/mb-manifest.json" >/dev/null
 
 # the hook, installed the way a device installs it: hooks.d entries for podman, the config.json snippet for runc
 "$here/bin/carapace-install-hook" --prefix "$work/prefix" --hooks-dir "$work/hooks-carapace" --socket "$sock" >/dev/null

@@ -140,7 +140,8 @@ public final class ContainerGateComponent implements ContainerGate, ImageManifes
         if (config.warmupDecisions() > 0) {
             GateWarmup job = new GateWarmup(hasher, manifests, settings, namespaces, platform.dataDir().resolve("gate-warmup"));
             Bundle framework = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION);
-            this.warmup = new Thread(() -> warmUp(framework, job, config.warmupDecisions(), config.warmupMillis()),
+            int preload = config.manifestCacheEntries();
+            this.warmup = new Thread(() -> warmUp(framework, job, config.warmupDecisions(), config.warmupMillis(), preload),
                 "carapace-gate-warmup");
             warmup.setDaemon(true);
             warmup.start();
@@ -149,7 +150,7 @@ public final class ContainerGateComponent implements ContainerGate, ImageManifes
         }
     }
 
-    private void warmUp(Bundle framework, GateWarmup job, int decisions, long maxMillis) {
+    private void warmUp(Bundle framework, GateWarmup job, int decisions, long maxMillis, int preload) {
         ContainerRootfs.Libc.setpriority(0, 0, 19); // PRIO_PROCESS, this thread: containers' decisions come first
         // not while the runtime is starting (it is CPU-bound): from the framework's start on, or at once after an update
         long end = System.nanoTime() + maxMillis * 1_000_000L;
@@ -168,6 +169,13 @@ public final class ContainerGateComponent implements ContainerGate, ImageManifes
         } else {
             logger.info("Gate warmed up: {} decisions of a synthetic container in {} ms (the last {}: median {} us)",
                 outcome.decisions(), outcome.millis(), Math.min(outcome.decisions(), 100), outcome.medianMicrosOfLast());
+        }
+        if (active) {
+            // the policy's manifests parsed now rather than by the first container's decision
+            long start = System.nanoTime();
+            int held = decider.preload(policy.snapshot(), preload);
+            logger.info("Gate holds the manifests of {} policy images in memory (read in {} ms)", held,
+                (System.nanoTime() - start) / 1_000_000);
         }
     }
 

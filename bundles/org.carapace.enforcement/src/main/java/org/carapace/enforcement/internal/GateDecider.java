@@ -345,6 +345,40 @@ final class GateDecider {
         return Optional.ofNullable(best);
     }
 
+    /**
+     * Reads the manifests of the policy's allowed and revoked images into the manifest store's memory, at most
+     * {@code limit} of them, so that the first decision after a start does not parse them on the container's time
+     * (parsing a Debian image's manifest takes tens of milliseconds; a decision needs every image's manifest the
+     * first time it meets a set of mount points). Problems are kept as warnings, as a decision keeps them.
+     *
+     * @return how many manifests are now held
+     */
+    int preload(PolicySnapshot policy, int limit) {
+        int held = 0;
+        List<String> digests = new ArrayList<>();
+        policy.images().forEach(image -> digests.add(image.rule().rootfsDigest()));
+        digests.addAll(policy.revocations());
+        for (String digest : digests) {
+            if (held >= limit) {
+                break;
+            }
+            if (!digest.startsWith("sha256:")) {
+                continue;
+            }
+            try {
+                // not under this object's lock: a decision must not wait for another manifest's parsing
+                if (manifests.get(digest).isPresent()) {
+                    held++;
+                }
+            } catch (TamperedManifestException e) {
+                synchronized (this) {
+                    warnings.add(e.getMessage());
+                }
+            }
+        }
+        return held;
+    }
+
     private synchronized Index index(PolicySnapshot policy, List<String> exclusions) {
         IndexKey key = new IndexKey(policy.generation(), List.copyOf(exclusions));
         Index index = indexes.get(key);

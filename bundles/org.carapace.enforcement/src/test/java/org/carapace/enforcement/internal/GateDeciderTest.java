@@ -289,6 +289,43 @@ class GateDeciderTest {
     }
 
     @Test
+    void preloadHoldsThePolicysManifestsSoTheFirstDecisionDoesNotReadThem() throws Exception {
+        String digest = seal(true);
+        FixedPolicy policy = new FixedPolicy().allow("app:1", digest, EnforcementMode.ENFORCE)
+            .allow("missing:1", "sha256:" + "ab".repeat(32), EnforcementMode.ENFORCE);
+        ManifestStore fresh = new ManifestStore(store.directory(), hasher, 1 << 20, 8);
+        GateDecider second = new GateDecider(hasher, fresh, new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4), HOST_VIEW);
+        assertEquals(1, second.preload(policy, 8), "only the stored manifest is held");
+        // gone from the disk: a decision that needs the manifest (a mount point left out) must use the one held
+        Files.delete(store.directory().resolve(ManifestStore.fileName(digest)));
+        config(List.of("/proc"));
+        GateDecision d = second.decide(state(), policy);
+        assertEquals(Verdict.ALLOW, d.verdict(), d.reason());
+        assertEquals(0, new GateDecider(hasher, new ManifestStore(store.directory(), hasher, 1 << 20, 8),
+            new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4), HOST_VIEW).preload(policy, 8));
+    }
+
+    @Test
+    void preloadStopsAtItsLimitAndReportsATamperedManifest() throws Exception {
+        String first = seal(true);
+        write("bin/tool", "#!/bin/sh\necho other\n", "rwxr-xr-x");
+        String second = seal(true);
+        FixedPolicy policy = new FixedPolicy().allow("a:1", first, EnforcementMode.ENFORCE).allow("b:1", second, EnforcementMode.ENFORCE);
+        assertEquals(1, new GateDecider(hasher, new ManifestStore(store.directory(), hasher, 1 << 20, 8),
+            new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4), HOST_VIEW).preload(policy, 1));
+        Path file = store.directory().resolve(ManifestStore.fileName(second));
+        String json = Files.readString(file);
+        assertTrue(json.contains("\"target\":\"tool\""), json);
+        Files.writeString(file, json.replace("\"target\":\"tool\"", "\"target\":\"evil\""));
+        GateDecider fresh = new GateDecider(hasher, new ManifestStore(store.directory(), hasher, 1 << 20, 8),
+            new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4), HOST_VIEW);
+        int held = fresh.preload(policy, 8);
+        List<String> warnings = fresh.drainWarnings();
+        assertEquals(1, held, warnings.toString());
+        assertEquals(1, warnings.size(), warnings.toString());
+    }
+
+    @Test
     void manifestStoreRefusesJsonThatIsNotAManifest() {
         Exception e = assertThrows(Exception.class,
             () -> store.add("{\"formatVersion\":1}".getBytes(StandardCharsets.UTF_8)));
