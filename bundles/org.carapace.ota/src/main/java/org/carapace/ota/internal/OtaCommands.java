@@ -1,0 +1,126 @@
+package org.carapace.ota.internal;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.ota.OtaException;
+import org.carapace.api.ota.OtaException.Reason;
+import org.carapace.api.trust.MalformedDocumentException;
+import org.osgi.service.log.Logger;
+
+/**
+ * Carries out {@code ota} commands from the back end (authenticated by monitoring before they arrive here), one at a
+ * time on a thread of its own: parse, check device and expiry, drop repeats, fetch the package into the inbox
+ * ({@link PackageFetcher}); the installer takes it from there. Every step is reported with the command's id:
+ * {@code downloading}, then the installer's {@code verifying} ... {@code active}; a command that cannot be carried out
+ * is reported {@code failed} with its reason and leaves nothing in the inbox.
+ *
+ * <p>Bounded: at most {@link #QUEUE} commands wait (more are refused at once), one download runs at a time, and the
+ * ids of the last {@link #REMEMBERED} commands are remembered so a QoS 1 redelivery or a replay within the runtime's
+ * life is ignored (after a restart, the command's expiry and the package's release counters bound a replay).
+ */
+final class OtaCommands {
+
+    static final int QUEUE = 4;
+    static final int REMEMBERED = 256;
+
+    private final String deviceId;
+    private final PackageFetcher fetcher;
+    private final Installer installer;
+    private final Clock clock;
+    private final Logger logger;
+    private final Runnable wake;
+    private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final Set<String> seen = new LinkedHashSet<>();
+    private final Thread worker;
+
+    OtaCommands(String deviceId, PackageFetcher fetcher, Installer installer, Clock clock, Logger logger, Runnable wake) {
+        this.deviceId = deviceId;
+        this.fetcher = fetcher;
+        this.installer = installer;
+        this.clock = clock;
+        this.logger = logger;
+        this.wake = wake;
+        this.worker = new Thread(this::run, "carapace-ota-download");
+        worker.setDaemon(true);
+    }
+
+    void start() {
+        worker.start();
+    }
+
+    /** Queues an authenticated command's payload; called on the MQTT client's thread, returns at once. */
+    void submit(byte[] payload) {
+        if (!queue.offer(payload)) {
+            fail(OtaCommand.idOf(payload).orElse(null), new OtaException(Reason.STORAGE, QUEUE
+                + " commands are already waiting; this one is refused, send it again later"));
+        }
+    }
+
+    private void run() {
+        while (!Thread.currentThread().isInterrupted()) {
+            byte[] payload;
+            try {
+                payload = queue.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                handle(payload);
+            } catch (RuntimeException e) {
+                logger.error("OTA: a command failed unexpectedly", e);
+                fail(OtaCommand.idOf(payload).orElse(null), new OtaException(Reason.STORAGE, "unexpected: " + e));
+            }
+        }
+    }
+
+    /** Carries out one command on the caller's thread (the worker's; tests call it directly). */
+    void handle(byte[] payload) {
+        OtaCommand command;
+        try {
+            command = OtaCommand.parse(payload);
+        } catch (MalformedDocumentException e) {
+            fail(OtaCommand.idOf(payload).orElse(null),
+                new OtaException(Reason.MALFORMED, "the command is not valid: " + e.getMessage(), e));
+            return;
+        }
+        synchronized (seen) {
+            if (!seen.add(command.id())) {
+                logger.info("OTA: command {} was seen already; ignored (a redelivery or a replay)", command.id());
+                return;
+            }
+            while (seen.size() > REMEMBERED) {
+                seen.remove(seen.iterator().next());
+            }
+        }
+        Instant now = clock.instant();
+        try {
+            command.requireApplicable(deviceId, now);
+            java.net.URI location = fetcher.check(command);
+            installer.progress("downloading", command.inboxName(), List.of(), command.id(), "fetching "
+                + PackageFetcher.describe(location) + " for command " + command.id());
+            Path file = fetcher.fetch(command, installer.settings().inbox());
+            logger.info("OTA: command {}: package fetched into {}", command.id(), file);
+            wake.run();
+        } catch (OtaException e) {
+            fail(command.id(), e);
+        }
+    }
+
+    private void fail(String id, OtaException e) {
+        String label = id == null ? "(command)" : Installer.COMMAND_PREFIX + id + Installer.SUFFIX;
+        installer.report(SecurityEventType.OTA_REJECTED, new Installer.Outcome(clock.instant(), label, "failed", e.reason().name(),
+            e.getMessage(), List.of(), id));
+    }
+
+    void close() throws InterruptedException {
+        worker.interrupt();
+        worker.join(10_000);
+    }
+}
