@@ -44,7 +44,8 @@ import picocli.CommandLine.Spec;
  * runtime how its updates went.
  */
 @Command(name = "ota", mixinStandardHelpOptions = true,
-    subcommands = {OtaCommand.Package.class, OtaCommand.Sign.class, OtaCommand.Inspect.class, OtaCommand.Status.class},
+    subcommands = {OtaCommand.Package.class, OtaCommand.Sign.class, OtaCommand.Inspect.class, OtaCommand.Status.class,
+        SendCommand.class},
     description = {"Over-the-air bundle updates: a package is a ZIP with signed metadata (DSSE, the trust root's ota role,",
         "k-of-n) and the bundle jars. Make one with 'package', sign it with as many ota keys as the threshold",
         "requires ('sign', once per signer or with several --key), check it with 'inspect --root', drop it into the",

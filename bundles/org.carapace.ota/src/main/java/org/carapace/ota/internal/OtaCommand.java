@@ -27,14 +27,14 @@ import org.carapace.api.trust.MalformedDocumentException;
  * @param sha256 the package's SHA-256 in lowercase hex, if the back end pins it
  * @param length the package's length in bytes, if the back end pins it
  */
-record OtaCommand(String id, String device, Instant expires, String location, Optional<String> sha256, OptionalLong length) {
+public record OtaCommand(String id, String device, Instant expires, String location, Optional<String> sha256, OptionalLong length) {
 
-    static final String SCHEMA = "carapace.ota.command/v1";
-    static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    public static final String SCHEMA = "carapace.ota.command/v1";
+    public static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final int MAX_LOCATION = 2048;
 
-    OtaCommand {
+    public OtaCommand {
         require(id != null && ID.matcher(id).matches(), "id must match " + ID);
         require(device != null && !device.isEmpty(), "device is required");
         require(expires != null, "expires is required");
@@ -56,7 +56,7 @@ record OtaCommand(String id, String device, Instant expires, String location, Op
      * @throws MalformedDocumentException when it is not JSON or not the schema (unknown fields, {@code null}s and
      *                                    duplicate keys are refused)
      */
-    static OtaCommand parse(byte[] payload) throws MalformedDocumentException {
+    public static OtaCommand parse(byte[] payload) throws MalformedDocumentException {
         ObjectNode node = new StrictJson(CommandHandler.MAX_MESSAGE_BYTES, 3).parseObject(payload, "OTA command");
         Fields top = Fields.of("OTA command", node);
         String schema = top.string("schema");
@@ -76,6 +76,20 @@ record OtaCommand(String id, String device, Instant expires, String location, Op
         } catch (IllegalArgumentException e) {
             throw top.error(e.getMessage());
         }
+    }
+
+    /** The command as compact JSON: the payload the back end authenticates ({@code carapace ota command}). */
+    public byte[] write() {
+        ObjectNode top = StrictJson.object();
+        top.put("schema", SCHEMA);
+        top.put("id", id);
+        top.put("device", device);
+        top.put("expires", expires.toString());
+        top.put("location", location);
+        sha256.ifPresent(sha -> top.put("sha256", sha));
+        length.ifPresent(n -> top.put("length", n));
+        byte[] json = StrictJson.writeCompact(top);
+        return java.util.Arrays.copyOf(json, json.length - 1); // without the final newline
     }
 
     /** The id of a payload that could not be parsed, if it has a usable one: so the report can still name the command. */
