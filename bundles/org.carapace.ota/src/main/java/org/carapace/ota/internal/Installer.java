@@ -770,7 +770,8 @@ final class Installer {
      * Waits until the updated bundles are active, every service they register can be obtained (which activates delayed
      * components, so a component that cannot activate is found now, not at the next container), and every bundle and
      * component of the runtime that was fine before is fine again (those in {@code tolerated} were broken before);
-     * then runs the updated bundles' self-tests. Fails at the health timeout with what is still wrong.
+     * then runs the self-tests of the updated bundles and of the bundles refreshed with them. Fails at the health timeout
+     * with what is still wrong.
      */
     private List<String> health(List<Bundle> bundles, Set<String> tolerated) throws OtaException {
         long deadline = System.nanoTime() + settings.healthTimeout().toNanos();
@@ -835,11 +836,13 @@ final class Installer {
         } catch (org.osgi.framework.InvalidSyntaxException e) {
             throw new IllegalStateException("a null filter is valid", e);
         }
+        // the updated bundles and those the refresh restarted with them (the gate, when the hasher it is wired to changed)
+        Collection<Bundle> refreshed = wiring.getDependencyClosure(bundles);
         ExecutorService runner = Executors.newSingleThreadExecutor(r -> new Thread(r, "carapace-ota-selftest"));
         try {
             for (ServiceReference<SelfTest> reference : references) {
                 Bundle owner = reference.getBundle();
-                if (owner == null || !bundles.contains(owner)) {
+                if (owner == null || !(bundles.contains(owner) || refreshed.contains(owner))) {
                     continue;
                 }
                 SelfTest test = context.getService(reference);
