@@ -35,7 +35,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code carapace ota command}: the back end tells one vehicle where to fetch a package (docs/ota.md §5). */
+/** {@code carapace ota command}: the back end tells one vehicle where to fetch a package (docs/ota.md §6). */
 @Command(name = "command", mixinStandardHelpOptions = true,
     description = {"Send an authenticated 'ota' command to one device over MQTT (carapace/v1/DEVICE/commands/ota, QoS 1,",
         "not retained): the device fetches the package from --location (which must lie under its configured",

@@ -770,8 +770,8 @@ final class Installer {
      * Waits until the updated bundles are active, every service they register can be obtained (which activates delayed
      * components, so a component that cannot activate is found now, not at the next container), and every bundle and
      * component of the runtime that was fine before is fine again (those in {@code tolerated} were broken before);
-     * then runs the self-tests of the updated bundles and of the bundles refreshed with them. Fails at the health timeout
-     * with what is still wrong.
+     * then runs the self-tests of the updated bundles, of the bundles refreshed with them and of the bundles whose
+     * components use their services. Fails at the health timeout with what is still wrong.
      */
     private List<String> health(List<Bundle> bundles, Set<String> tolerated) throws OtaException {
         long deadline = System.nanoTime() + settings.healthTimeout().toNanos();
@@ -836,8 +836,10 @@ final class Installer {
         } catch (org.osgi.framework.InvalidSyntaxException e) {
             throw new IllegalStateException("a null filter is valid", e);
         }
-        // the updated bundles and those the refresh restarted with them (the gate, when the hasher it is wired to changed)
-        Collection<Bundle> refreshed = wiring.getDependencyClosure(bundles);
+        // the updated bundles, those the refresh restarted with them, and those whose components use their services (the
+        // gate, when the hasher it calls changed): each must still pass its own test with the new code under it
+        Set<Bundle> refreshed = new java.util.HashSet<>(wiring.getDependencyClosure(bundles));
+        refreshed.addAll(serviceUsers(bundles));
         ExecutorService runner = Executors.newSingleThreadExecutor(r -> new Thread(r, "carapace-ota-selftest"));
         try {
             for (ServiceReference<SelfTest> reference : references) {
@@ -873,6 +875,27 @@ final class Installer {
         }
         logger.info("OTA: self-tests passed: {}", passed);
         return passed;
+    }
+
+    /** The Carapace bundles with a component bound to a service one of {@code bundles} registers. */
+    private Set<Bundle> serviceUsers(List<Bundle> bundles) {
+        Set<Long> providers = new java.util.HashSet<>();
+        bundles.forEach(b -> providers.add(b.getBundleId()));
+        Set<Bundle> users = new java.util.HashSet<>();
+        for (Bundle bundle : carapaceBundles()) {
+            for (ComponentDescriptionDTO description : scr.getComponentDescriptionDTOs(bundle)) {
+                for (ComponentConfigurationDTO configuration : scr.getComponentConfigurationDTOs(description)) {
+                    for (var reference : configuration.satisfiedReferences) {
+                        for (var service : reference.boundServices) {
+                            if (providers.contains(service.bundle)) {
+                                users.add(bundle);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return users;
     }
 
     /** Removes store files no committed bundle and no journal refers to. */

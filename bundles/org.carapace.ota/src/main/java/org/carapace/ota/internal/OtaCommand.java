@@ -13,7 +13,7 @@ import org.carapace.api.ota.OtaException.Reason;
 import org.carapace.api.trust.MalformedDocumentException;
 
 /**
- * An {@code ota} command from the back end (docs/ota.md §5): where to fetch one package. It grants nothing: the
+ * An {@code ota} command from the back end (docs/ota.md §6): where to fetch one package. It grants nothing: the
  * package it points to is verified like any other (signatures, counters, bindings); the command only names a location,
  * optionally pinned by SHA-256 and length, under an id the reports carry.
  *

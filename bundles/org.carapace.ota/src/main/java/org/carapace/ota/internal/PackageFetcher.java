@@ -22,7 +22,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.carapace.api.io.AtomicFiles;
-import org.carapace.api.ota.ArtifactMismatchException;
 import org.carapace.api.ota.LimitExceededException;
 import org.carapace.api.ota.OtaException;
 import org.carapace.api.ota.OtaException.Reason;
@@ -164,21 +163,21 @@ final class PackageFetcher {
             throw new IOException("the transfer was cut off at the deadline after " + total + " bytes");
         }
         if (command.length().isPresent() && total != command.length().getAsLong()) {
-            throw new ArtifactMismatchException(Reason.LENGTH_MISMATCH, "the package of command " + command.id(),
-                Long.toString(command.length().getAsLong()), Long.toString(total));
+            throw new OtaException(Reason.LENGTH_MISMATCH, "the package of command " + command.id() + " has " + total
+                + " bytes where the command says " + command.length().getAsLong());
         }
         String actual = HexFormat.of().formatHex(sha.digest());
         if (command.sha256().isPresent() && !MessageDigest.isEqual(actual.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
             command.sha256().get().getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
-            throw new ArtifactMismatchException(Reason.HASH_MISMATCH, "the package of command " + command.id(), command.sha256().get(),
-                actual);
+            throw new OtaException(Reason.HASH_MISMATCH, "the package of command " + command.id() + " has sha256 " + actual
+                + " where the command says " + command.sha256().get());
         }
     }
 
     private static OtaException tooMuch(OtaCommand command, long limit) {
         if (command.length().isPresent()) {
-            return new ArtifactMismatchException(Reason.LENGTH_MISMATCH, "the package of command " + command.id(),
-                Long.toString(limit), "more than " + limit);
+            return new OtaException(Reason.LENGTH_MISMATCH, "the package of command " + command.id() + " has more than the " + limit
+                + " bytes the command says");
         }
         return new LimitExceededException("the package of command " + command.id(), limit);
     }
