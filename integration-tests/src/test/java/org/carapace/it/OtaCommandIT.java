@@ -23,9 +23,9 @@ import org.junit.Test;
  * OTA commands for real: the dev runtime as its own process, a real Mosquitto, a local HTTP server holding packages,
  * and the back end's tools ({@code carapace ota command} to send, {@code carapace events subscribe} to follow). A command
  * makes a new version of the image hashing bundle active, and the back end sees downloading, verifying, installing and
- * active, each carrying the command's id; a command with a wrong SHA-256, one pointing outside the configured sources
- * and a forged one change nothing; a command delivering a hashing bundle whose canonical encoding changed is rolled back
- * by the bundle's own self-test.
+ * active, each carrying the command's id; a command with a wrong SHA-256, one pointing outside the configured
+ * sources, one whose package is missing and a forged one change nothing; a command delivering a hashing bundle whose
+ * canonical encoding changed is rolled back by the bundle's own self-test.
  */
 public class OtaCommandIT extends RealRuntimeTest {
 
@@ -184,6 +184,12 @@ public class OtaCommandIT extends RealRuntimeTest {
             JsonNode elsewhere = awaitCommandEvent(backEnd, "cmd-elsewhere", "failed");
             assertEquals("SOURCE_NOT_ALLOWED", elsewhere.path("context").path("reason").asText());
             assertEquals("never fetched", null, hits.get("/elsewhere/imagehash-0.9.2.ota"));
+
+            // 3b. a location under the sources that does not exist: the download fails, reported with the reason
+            command("cmd-missing", base + "/ota/no-such-package.ota");
+            JsonNode missing = awaitCommandEvent(backEnd, "cmd-missing", "failed");
+            assertEquals("DOWNLOAD_FAILED", missing.path("context").path("reason").asText());
+            assertTrue(missing.toString(), missing.path("message").asText().contains("HTTP 404"));
 
             // 4. a forged command (authenticated with another fleet's key): dropped by monitoring, counted, never reported
             List<String> forged = new ArrayList<>(List.of("ota", "command", "--broker", broker.url("tcp"), "--device", DEVICE, "--key",

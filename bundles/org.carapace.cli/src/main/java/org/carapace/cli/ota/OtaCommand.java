@@ -395,7 +395,8 @@ public final class OtaCommand implements Runnable {
                 }
                 for (Object o : (List<Object>) status.get("recent")) {
                     Map<String, Object> r = (Map<String, Object>) o;
-                    w.printf("  %s %-12s %s%s%n", r.get("time"), r.get("state"), r.get("package"),
+                    w.printf("  %s %-12s %s%s%s%n", r.get("time"), r.get("state"), r.get("package"),
+                        r.get("command") == null ? "" : " (command " + r.get("command") + ")",
                         r.get("reason") == null ? "" : ": " + r.get("reason") + " " + r.get("message"));
                 }
                 w.flush();

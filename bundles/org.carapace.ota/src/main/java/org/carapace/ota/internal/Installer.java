@@ -365,13 +365,13 @@ final class Installer {
     }
 
     /** Reports a step of an update (not an outcome: it does not go into the recent list). */
-    void progress(String step, String label, List<String> names, String command, String message) {
+    private void progress(String step, String label, List<String> names, String command, String message) {
         reporter.report(SecurityEventType.OTA_STATUS, new Outcome(clock.instant(), label, step, null, message, names, command));
     }
 
     /** Records, logs and reports an outcome that happened outside an installation (a command that failed). */
-    Outcome report(SecurityEventType type, Outcome outcome) {
-        return outcome(type, outcome);
+    void report(SecurityEventType type, Outcome outcome) {
+        outcome(type, outcome);
     }
 
     private Outcome outcome(SecurityEventType type, Outcome outcome) {

@@ -32,7 +32,9 @@ final class OtaCommands {
 
     private final String deviceId;
     private final PackageFetcher fetcher;
-    private final Installer installer;
+    private final Path inbox;
+    private final Installer.Reporter progress;
+    private final Installer.Reporter outcomes;
     private final Clock clock;
     private final Logger logger;
     private final Runnable wake;
@@ -40,10 +42,18 @@ final class OtaCommands {
     private final Set<String> seen = new LinkedHashSet<>();
     private final Thread worker;
 
-    OtaCommands(String deviceId, PackageFetcher fetcher, Installer installer, Clock clock, Logger logger, Runnable wake) {
+    /**
+     * @param inbox where fetched packages go
+     * @param progress reports a step (the installer's progress reports: not kept as an outcome)
+     * @param outcomes records, logs and reports an outcome (a command that failed)
+     */
+    OtaCommands(String deviceId, PackageFetcher fetcher, Path inbox, Installer.Reporter progress, Installer.Reporter outcomes,
+                Clock clock, Logger logger, Runnable wake) {
         this.deviceId = deviceId;
         this.fetcher = fetcher;
-        this.installer = installer;
+        this.inbox = inbox;
+        this.progress = progress;
+        this.outcomes = outcomes;
         this.clock = clock;
         this.logger = logger;
         this.wake = wake;
@@ -103,9 +113,9 @@ final class OtaCommands {
         try {
             command.requireApplicable(deviceId, now);
             java.net.URI location = fetcher.check(command);
-            installer.progress("downloading", command.inboxName(), List.of(), command.id(), "fetching "
-                + PackageFetcher.describe(location) + " for command " + command.id());
-            Path file = fetcher.fetch(command, installer.settings().inbox());
+            progress.report(SecurityEventType.OTA_STATUS, new Installer.Outcome(clock.instant(), command.inboxName(), "downloading",
+                null, "fetching " + PackageFetcher.describe(location) + " for command " + command.id(), List.of(), command.id()));
+            Path file = fetcher.fetch(command, inbox);
             logger.info("OTA: command {}: package fetched into {}", command.id(), file);
             wake.run();
         } catch (OtaException e) {
@@ -115,7 +125,7 @@ final class OtaCommands {
 
     private void fail(String id, OtaException e) {
         String label = id == null ? "(command)" : Installer.COMMAND_PREFIX + id + Installer.SUFFIX;
-        installer.report(SecurityEventType.OTA_REJECTED, new Installer.Outcome(clock.instant(), label, "failed", e.reason().name(),
+        outcomes.report(SecurityEventType.OTA_REJECTED, new Installer.Outcome(clock.instant(), label, "failed", e.reason().name(),
             e.getMessage(), List.of(), id));
     }
 

@@ -92,7 +92,8 @@ public final class OtaComponent implements CommandHandler {
         }, clock, (type, outcome) -> post(eventAdmin, clock, type, outcome), logger);
         this.pollMillis = config.pollMillis();
         this.commands = new OtaCommands(platform.deviceId(), new PackageFetcher(sources, config.maxArchiveBytes(),
-            Duration.ofMillis(config.downloadTimeoutMillis())), installer, clock, logger, () -> { });
+            Duration.ofMillis(config.downloadTimeoutMillis())), settings.inbox(), (type, outcome) -> post(eventAdmin, clock, type, outcome),
+            installer::report, clock, logger, () -> { });
         this.watcher = FileSystems.getDefault().newWatchService();
         this.worker = new Thread(this::run, "carapace-ota");
         worker.setDaemon(true);
