@@ -209,7 +209,12 @@ final class MqttPublisher implements AutoCloseable {
             public void messageArrived(String topic, MqttMessage message) {
                 // only the command topics are subscribed to; the sink authenticates and bounds what arrives
                 if (commands != null) {
-                    commands.arrived(topic, message.getPayload(), message.isRetained());
+                    try {
+                        commands.arrived(topic, message.getPayload(), message.isRetained());
+                    } catch (RuntimeException e) {
+                        // Paho shuts the client down when this method throws: one bad message must not cut the link
+                        warn.accept("A message on " + topic + " could not be handled: " + e);
+                    }
                 }
             }
 

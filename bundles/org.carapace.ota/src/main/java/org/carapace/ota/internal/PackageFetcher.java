@@ -201,7 +201,8 @@ final class PackageFetcher {
             if (size > limit) {
                 throw tooMuch(command, limit);
             }
-            return Files.newInputStream(real);
+            // not through a link swapped in since the check
+            return Files.newInputStream(real, java.nio.file.LinkOption.NOFOLLOW_LINKS);
         }
         HttpRequest request = HttpRequest.newBuilder(location).GET().timeout(timeout).header("Accept", "application/octet-stream").build();
         HttpResponse<InputStream> response;
