@@ -99,7 +99,7 @@ final class Installer {
         }
 
         /** The same outcome, reported for the back end's command {@code id} (null: not from a command). */
-        Outcome command(String id) {
+        Outcome forCommand(String id) {
             return new Outcome(time, packageName, state, reason, message, bundles, id);
         }
     }
@@ -324,7 +324,7 @@ final class Installer {
             List<PackageMetadata.BundleEntry> changes = state.changes(metadata);
             if (changes.isEmpty()) {
                 return outcome(SecurityEventType.OTA_STATUS, new Outcome(clock.instant(), label, "active", null,
-                    "already installed; nothing changed", names).command(command));
+                    "already installed; nothing changed", names).forCommand(command));
             }
             Map<PackageMetadata.BundleEntry, Bundle> targets = locate(changes);
             resolvable(targets, staged);
@@ -332,17 +332,17 @@ final class Installer {
             List<String> selfTests = swap(metadata, changes, targets, staged);
             return outcome(SecurityEventType.OTA_STATUS, new Outcome(clock.instant(), label, "active", null,
                 "installed and healthy" + (selfTests.isEmpty() ? "" : "; self-tests passed: " + String.join(", ", selfTests)), names)
-                .command(command));
+                .forCommand(command));
         } catch (RolledBack e) {
             return outcome(SecurityEventType.OTA_ROLLED_BACK, new Outcome(clock.instant(), label, "rolled-back", e.cause.reason().name(),
-                e.cause.getMessage() + (e.restoreProblem == null ? "" : "; restoring: " + e.restoreProblem), names).command(command));
+                e.cause.getMessage() + (e.restoreProblem == null ? "" : "; restoring: " + e.restoreProblem), names).forCommand(command));
         } catch (OtaException e) {
             return outcome(SecurityEventType.OTA_REJECTED, new Outcome(clock.instant(), label, "failed", e.reason().name(), e.getMessage(),
-                names).command(command));
+                names).forCommand(command));
         } catch (IOException | RuntimeException e) {
             logger.error("OTA: installing {} failed", label, e);
             return outcome(SecurityEventType.OTA_REJECTED, new Outcome(clock.instant(), label, "failed", Reason.STORAGE.name(),
-                String.valueOf(e.getMessage()), names).command(command));
+                String.valueOf(e.getMessage()), names).forCommand(command));
         } finally {
             deleteTree(work);
             busy = null;

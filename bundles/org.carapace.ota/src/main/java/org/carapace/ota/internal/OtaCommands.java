@@ -37,7 +37,6 @@ final class OtaCommands {
     private final Installer.Reporter outcomes;
     private final Clock clock;
     private final Logger logger;
-    private final Runnable wake;
     private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Set<String> seen = new LinkedHashSet<>();
     private final Thread worker;
@@ -48,7 +47,7 @@ final class OtaCommands {
      * @param outcomes records, logs and reports an outcome (a command that failed)
      */
     OtaCommands(String deviceId, PackageFetcher fetcher, Path inbox, Installer.Reporter progress, Installer.Reporter outcomes,
-                Clock clock, Logger logger, Runnable wake) {
+                Clock clock, Logger logger) {
         this.deviceId = deviceId;
         this.fetcher = fetcher;
         this.inbox = inbox;
@@ -56,7 +55,6 @@ final class OtaCommands {
         this.outcomes = outcomes;
         this.clock = clock;
         this.logger = logger;
-        this.wake = wake;
         this.worker = new Thread(this::run, "carapace-ota-download");
         worker.setDaemon(true);
     }
@@ -116,8 +114,8 @@ final class OtaCommands {
             progress.report(SecurityEventType.OTA_STATUS, new Installer.Outcome(clock.instant(), command.inboxName(), "downloading",
                 null, "fetching " + PackageFetcher.describe(location) + " for command " + command.id(), List.of(), command.id()));
             Path file = fetcher.fetch(command, inbox);
+            // the installer's inbox watcher sees the rename
             logger.info("OTA: command {}: package fetched into {}", command.id(), file);
-            wake.run();
         } catch (OtaException e) {
             fail(command.id(), e);
         }

@@ -93,7 +93,7 @@ public final class OtaComponent implements CommandHandler {
         this.pollMillis = config.pollMillis();
         this.commands = new OtaCommands(platform.deviceId(), new PackageFetcher(sources, config.maxArchiveBytes(),
             Duration.ofMillis(config.downloadTimeoutMillis())), settings.inbox(), (type, outcome) -> post(eventAdmin, clock, type, outcome),
-            installer::report, clock, logger, () -> { });
+            installer::report, clock, logger);
         this.watcher = FileSystems.getDefault().newWatchService();
         this.worker = new Thread(this::run, "carapace-ota");
         worker.setDaemon(true);

@@ -64,7 +64,7 @@ class OtaCommandsTest {
             }, (type, outcome) -> {
                 assertEquals(SecurityEventType.OTA_REJECTED, type);
                 failed.add(outcome);
-            }, Clock.fixed(NOW, ZoneOffset.UTC), logger, () -> { });
+            }, Clock.fixed(NOW, ZoneOffset.UTC), logger);
     }
 
     @AfterEach
