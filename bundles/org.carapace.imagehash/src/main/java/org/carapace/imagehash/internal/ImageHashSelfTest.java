@@ -28,7 +28,7 @@ import org.osgi.service.component.annotations.Reference;
  * parsing, layer handling or digest changed in any way fails it, and the OTA installer rolls the update back.
  *
  * <p>The image is built in memory and written with this process's permissions only (a tar can describe root-owned
- * devices without root); the directory is removed afterwards. About 10 ms.
+ * devices without root); the directory is removed afterwards. Tens of milliseconds.
  */
 @Component(service = SelfTest.class)
 public final class ImageHashSelfTest implements SelfTest {

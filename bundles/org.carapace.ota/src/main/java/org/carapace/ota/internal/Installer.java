@@ -830,6 +830,7 @@ final class Installer {
     /** Runs the updated bundles' self-tests; answers the components (or bundles) whose test passed. */
     private List<String> selfTests(List<Bundle> bundles, long deadline) throws OtaException {
         List<String> passed = new ArrayList<>();
+        List<String> timed = new ArrayList<>();
         Collection<ServiceReference<SelfTest>> references;
         try {
             references = context.getServiceReferences(SelfTest.class, null);
@@ -851,6 +852,7 @@ final class Installer {
                 if (test == null) {
                     continue;
                 }
+                long started = System.nanoTime();
                 try {
                     Future<?> run = runner.submit(() -> {
                         test.selfTest();
@@ -859,6 +861,7 @@ final class Installer {
                     run.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                     Object component = reference.getProperty("component.name");
                     passed.add(component == null ? owner.getSymbolicName() : component.toString());
+                    timed.add(passed.get(passed.size() - 1) + " " + (System.nanoTime() - started) / 1_000_000 + " ms");
                 } catch (TimeoutException e) {
                     throw new OtaException(Reason.HEALTH_CHECK_FAILED, owner.getSymbolicName() + " self-test did not finish in time", e);
                 } catch (java.util.concurrent.ExecutionException e) {
@@ -873,7 +876,7 @@ final class Installer {
         } finally {
             runner.shutdownNow();
         }
-        logger.info("OTA: self-tests passed: {}", passed);
+        logger.info("OTA: self-tests passed: {}", timed);
         return passed;
     }
 
