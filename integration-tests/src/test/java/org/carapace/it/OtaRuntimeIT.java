@@ -26,13 +26,17 @@ import org.junit.Test;
  * OTA for real: the dev runtime as its own process, packages made and signed with {@code bin/carapace ota}, dropped into
  * the inbox, outcomes read from {@code ota.status} and from the back end's view over a real Mosquitto
  * ({@code carapace events subscribe}). A new version of the image hashing bundle becomes active without a restart; one
- * whose component cannot activate is rolled back; hostile packages change nothing; and the runtime is killed (halted,
- * as by kill -9) at every journal step of an update, after which it runs either the whole old set or the whole new one.
+ * whose component cannot activate is rolled back; hostile packages change nothing; and the runtime is killed with a real
+ * SIGKILL at every step of an update of two bundles (the installer pauses there, {@code testPauseAt}), after which it runs
+ * either the whole old set or the whole new one.
  */
 public class OtaRuntimeIT extends RealRuntimeTest {
 
     static final String DEVICE = "it-ota-1";
     static final String IMAGEHASH = "org.carapace.imagehash";
+    static final String ENFORCEMENT = "org.carapace.enforcement";
+    /** Every step the installer can pause at, in order (docs/ota.md §4). */
+    static final List<String> STEPS = List.of("stored", "journal", "updated", "refreshed", "healthy", "committed");
 
     private Path work;
 
@@ -56,6 +60,15 @@ public class OtaRuntimeIT extends RealRuntimeTest {
 
     /** A copy of a bundle jar with another Bundle-Version, optionally without some entries or with an extra import. */
     static void rewrite(Path source, Path target, String version, String dropSuffix, String extraImport) throws IOException {
+        rewrite(source, target, version, dropSuffix, extraImport, null, null, null);
+    }
+
+    /**
+     * As above, and in the entry {@code patchEntry} every occurrence of the bytes {@code from} replaced by {@code to}
+     * (same length: a class file's constant stays valid).
+     */
+    static void rewrite(Path source, Path target, String version, String dropSuffix, String extraImport, String patchEntry, String from,
+                        String to) throws IOException {
         try (InputStream file = Files.newInputStream(source); JarInputStream in = new JarInputStream(file)) {
             Manifest manifest = new Manifest(in.getManifest());
             manifest.getMainAttributes().putValue("Bundle-Version", version);
@@ -71,7 +84,15 @@ public class OtaRuntimeIT extends RealRuntimeTest {
                         continue;
                     }
                     out.putNextEntry(new JarEntry(entry.getName()));
-                    in.transferTo(out);
+                    if (entry.getName().equals(patchEntry)) {
+                        byte[] content = in.readAllBytes();
+                        byte[] patched = replaceAll(content, from.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                            to.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        assertFalse(patchEntry + " holds no " + from, java.util.Arrays.equals(content, patched));
+                        out.write(patched);
+                    } else {
+                        in.transferTo(out);
+                    }
                     out.closeEntry();
                 }
             }
@@ -79,17 +100,40 @@ public class OtaRuntimeIT extends RealRuntimeTest {
         }
     }
 
-    private static Path imagehashJar() throws IOException {
-        try (var files = Files.list(RuntimeBundles.home().resolve("bundles/org.carapace.imagehash/target"))) {
-            return files.filter(p -> p.getFileName().toString().matches("org\\.carapace\\.imagehash-[0-9.]+(-SNAPSHOT)?\\.jar")).findFirst()
-                .orElseThrow(() -> new AssertionError("the imagehash bundle is not built"));
+    private static byte[] replaceAll(byte[] data, byte[] from, byte[] to) {
+        byte[] out = data.clone();
+        for (int i = 0; i + from.length <= out.length; i++) {
+            if (java.util.Arrays.equals(out, i, i + from.length, from, 0, from.length)) {
+                System.arraycopy(to, 0, out, i, to.length);
+            }
+        }
+        return out;
+    }
+
+    static Path imagehashJar() throws IOException {
+        return bundleJar("org.carapace.imagehash");
+    }
+
+    static Path bundleJar(String bsn) throws IOException {
+        try (var files = Files.list(RuntimeBundles.home().resolve("bundles/" + bsn + "/target"))) {
+            return files.filter(p -> p.getFileName().toString().matches(bsn.replace(".", "\\.") + "-[0-9.]+(-SNAPSHOT)?\\.jar"))
+                .findFirst().orElseThrow(() -> new AssertionError(bsn + " is not built"));
         }
     }
 
     /** Makes, signs (two signers, one after the other) and drops a package into the inbox the way an OTA client does. */
     private void deliver(Path data, String name, Path jar, long counter) throws Exception {
-        ok("ota", "package", "--name", name, "--jar", jar.toString(), "--counter", Long.toString(counter), "--expires", "+1d",
-            "--device", DEVICE, "--hardware", "dev-x86_64", "-o", f(name + ".unsigned.ota"));
+        deliver(data, name, List.of(jar), counter);
+    }
+
+    private void deliver(Path data, String name, List<Path> jars, long counter) throws Exception {
+        List<String> args = new ArrayList<>(List.of("ota", "package", "--name", name));
+        for (Path jar : jars) {
+            args.addAll(List.of("--jar", jar.toString()));
+        }
+        args.addAll(List.of("--counter", Long.toString(counter), "--expires", "+1d", "--device", DEVICE, "--hardware", "dev-x86_64",
+            "-o", f(name + ".unsigned.ota")));
+        ok(args.toArray(new String[0]));
         ok("ota", "sign", f(name + ".unsigned.ota"), "--key", f("ota1.pem"), "-o", f(name + ".half.ota"));
         ok("ota", "sign", f(name + ".half.ota"), "--key", f("ota2.pem"), "-o", f(name + ".ota"));
         drop(data, Path.of(f(name + ".ota")));
@@ -102,7 +146,7 @@ public class OtaRuntimeIT extends RealRuntimeTest {
         Files.move(part, inbox.resolve(file.getFileName()), StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static JsonNode status(Path run) throws IOException {
+    static JsonNode status(Path run) throws IOException {
         return RuntimeProcess.admin(run, "ota.status", Map.of());
     }
 
@@ -125,7 +169,7 @@ public class OtaRuntimeIT extends RealRuntimeTest {
         return found[0];
     }
 
-    private static String runningVersion(Path run, String bsn) throws IOException {
+    static String runningVersion(Path run, String bsn) throws IOException {
         for (JsonNode bundle : RuntimeProcess.admin(run, "status", Map.of()).get("bundles")) {
             if (bsn.equals(bundle.get("symbolicName").asText())) {
                 assertEquals(bsn + " state", "ACTIVE", bundle.get("state").asText());
@@ -135,7 +179,7 @@ public class OtaRuntimeIT extends RealRuntimeTest {
         throw new AssertionError(bsn + " is not installed");
     }
 
-    private static long installedCounter(Path run, String bsn) throws IOException {
+    static long installedCounter(Path run, String bsn) throws IOException {
         for (JsonNode bundle : status(run).get("installed")) {
             if (bsn.equals(bundle.get("symbolicName").asText())) {
                 return bundle.get("releaseCounter").asLong();
@@ -249,35 +293,61 @@ public class OtaRuntimeIT extends RealRuntimeTest {
         RuntimeProcess.await("the committed version after a restart", 30_000, () -> version(run).equals("0.9.1"));
         hashes(run);
 
-        // 6. halted (as by kill -9) at every step of an update: after the next start the whole old or the whole new set
+        // 6. killed with SIGKILL at every step of an update of two bundles (the hasher and the gate wired to it): the
+        // installer pauses there (testPauseAt), the test kills the process; after the next start the whole old set or the
+        // whole new one runs. Each restarted runtime pauses at the next step, so one start serves two steps.
+        String enforcementProfile = runningVersion(run, ENFORCEMENT);
         String current = "0.9.1";
+        String currentEnforcement = enforcementProfile;
         long counter = 10;
-        for (String step : List.of("journal", "updated", "refreshed", "committed")) {
-            runtime.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            runtime = start(data, run, "runtime-halt-" + step + ".log", "ota.testHaltAt=" + step);
+        runtime.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        runtime = start(data, run, "runtime-pause-stored.log", "ota.testPauseAt=stored");
+        for (int i = 0; i < STEPS.size(); i++) {
+            String step = STEPS.get(i);
             String before = current;
-            RuntimeProcess.await("the committed version before halting at " + step, 30_000, () -> version(run).equals(before));
+            RuntimeProcess.await("the committed version before pausing at " + step, 30_000, () -> version(run).equals(before));
             String next = "0.9." + (10 + counter);
-            Path jar = work.resolve("imagehash-" + next + ".jar");
-            rewrite(imagehashJar(), jar, next, null, null);
-            deliver(data, "imagehash-" + next, jar, counter);
-            RuntimeProcess halted = runtime;
-            RuntimeProcess.await("the runtime to halt at " + step, 60_000, () -> !halted.process.isAlive());
-            assertEquals("halted at " + step, 137, halted.process.exitValue());
-            runtime = start(data, run, "runtime-after-" + step + ".log");
-            String expected = step.equals("committed") ? next : current;
-            String previous = current;
-            RuntimeProcess.await("after halting at " + step + ": " + expected + " in force", 30_000,
-                () -> version(run).equals(expected));
-            JsonNode recovered = outcome(run, "imagehash-" + next);
-            assertEquals(recovered.toString(), step.equals("committed") ? "active" : "rolled-back", recovered.get("state").asText());
-            assertEquals(step.equals("committed") ? counter : installedCounterBefore(previous), installedCounter(run, IMAGEHASH));
+            Path hasher = work.resolve("imagehash-" + next + ".jar");
+            Path gate = work.resolve("enforcement-" + next + ".jar");
+            rewrite(imagehashJar(), hasher, next, null, null);
+            rewrite(bundleJar(ENFORCEMENT), gate, next, null, null);
+            deliver(data, "pair-" + next, List.of(hasher, gate), counter);
+            Path marker = data.resolve("ota/test-paused-at");
+            RuntimeProcess.await("the installer to pause at " + step, 90_000, () -> paused(marker, step));
+            long victim = runtime.process.pid();
+            Process kill = new ProcessBuilder("kill", "-KILL", Long.toString(victim)).start();
+            assertEquals("kill -KILL " + victim, 0, kill.waitFor());
+            assertTrue("killed at " + step, runtime.process.waitFor(10, TimeUnit.SECONDS));
+            assertEquals("SIGKILL at " + step, 128 + 9, runtime.process.exitValue());
+            String nextPause = i + 1 < STEPS.size() ? STEPS.get(i + 1) : "";
+            runtime = start(data, run, "runtime-after-" + step + ".log", "ota.testPauseAt=" + nextPause);
+            boolean committed = step.equals("committed");
+            String expected = committed ? next : current;
+            String expectedEnforcement = committed ? next : currentEnforcement;
+            RuntimeProcess.await("after SIGKILL at " + step + ": " + expected + " in force", 30_000, () -> version(run).equals(expected)
+                && versionOf(run, ENFORCEMENT).equals(expectedEnforcement));
+            if (!step.equals("stored")) {
+                JsonNode recovered = outcome(run, "pair-" + next);
+                assertEquals(recovered.toString(), committed ? "active" : "rolled-back", recovered.get("state").asText());
+                assertEquals(recovered.toString(), committed ? "" : "INTERRUPTED", recovered.path("reason").asText(""));
+            } else {
+                // killed before the journal: no outcome (the back end resends); nothing of the package is left
+                assertTrue(status(run).get("recent").toString(), status(run).get("recent").toString().indexOf("pair-" + next) < 0);
+            }
+            long expectedCounter = committed ? counter : installedCounterBefore(current);
+            assertEquals(step, expectedCounter, installedCounter(run, IMAGEHASH));
+            assertEquals(step, committed ? counter : 0, installedCounter(run, ENFORCEMENT));
             assertFalse("no journal left after " + step, Files.exists(data.resolve("ota/journal.json")));
+            assertEquals("the store holds the committed jars only after " + step, status(run).get("installed").size(),
+                Files.list(data.resolve("ota/store")).count());
             hashes(run);
-            System.out.printf("ota: halted at %s -> %s %s after restart%n", step, IMAGEHASH, expected);
+            System.out.printf("ota: SIGKILL at %s -> %s %s, %s %s after restart%n", step, IMAGEHASH, expected, ENFORCEMENT,
+                expectedEnforcement);
             current = expected;
+            currentEnforcement = expectedEnforcement;
             counter++;
         }
+        assertEquals("the gate updated with the hasher is in force", "0.9.25", versionOf(run, ENFORCEMENT));
         assertTrue("the back end verified every event: " + backEnd.parsed("rejected"), backEnd.parsed("rejected").isEmpty());
     }
 
@@ -287,10 +357,22 @@ public class OtaRuntimeIT extends RealRuntimeTest {
     }
 
     private static String version(Path run) {
+        return versionOf(run, IMAGEHASH);
+    }
+
+    private static String versionOf(Path run, String bsn) {
         try {
-            return runningVersion(run, IMAGEHASH);
+            return runningVersion(run, bsn);
         } catch (IOException | AssertionError e) {
             return "";
+        }
+    }
+
+    private static boolean paused(Path marker, String step) {
+        try {
+            return Files.exists(marker) && Files.readString(marker).strip().equals(step);
+        } catch (IOException e) {
+            return false;
         }
     }
 

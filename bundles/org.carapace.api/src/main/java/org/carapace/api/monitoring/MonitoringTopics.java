@@ -7,7 +7,9 @@ import java.util.regex.Pattern;
  *
  * <ul>
  *   <li>{@code carapace/v1/<device>/events/<category>}: authenticated events ({@link EventEnvelope} JSON), QoS 1;</li>
- *   <li>{@code carapace/v1/<device>/status}: the device's retained online/offline status (also its last will).</li>
+ *   <li>{@code carapace/v1/<device>/status}: the device's retained online/offline status (also its last will);</li>
+ *   <li>{@code carapace/v1/<device>/commands/<name>}: authenticated commands from the back end to the device
+ *       ({@link CommandHandler}), QoS 1, never retained.</li>
  * </ul>
  * A back end subscribes to {@code carapace/v1/+/events/#}, or shares that subscription among consumers with
  * {@code $share/<group>/carapace/v1/+/events/#} (MQTT 5 §4.8.2; Mosquitto 2 also honours it for MQTT 3.1.1 clients).
@@ -35,6 +37,31 @@ public final class MonitoringTopics {
     /** {@code carapace/v1/<device>/status}, retained. */
     public static String status(String deviceId) {
         return ROOT + "/" + name("device id", deviceId) + "/status";
+    }
+
+    /** {@code carapace/v1/<device>/commands/<name>}: a command to one device. */
+    public static String commands(String deviceId, String name) {
+        return ROOT + "/" + name("device id", deviceId) + "/commands/" + name("command name", name);
+    }
+
+    /** The filter for every command to one device: {@code carapace/v1/<device>/commands/+}. */
+    public static String commandsFilter(String deviceId) {
+        return ROOT + "/" + name("device id", deviceId) + "/commands/+";
+    }
+
+    /**
+     * The command name of a command topic of this device, or {@code null} when the topic is not one.
+     *
+     * @param deviceId this device
+     * @param topic the topic a message arrived on
+     */
+    public static String commandName(String deviceId, String topic) {
+        String prefix = ROOT + "/" + deviceId + "/commands/";
+        if (topic == null || !topic.startsWith(prefix)) {
+            return null;
+        }
+        String name = topic.substring(prefix.length());
+        return isName(name) ? name : null;
     }
 
     /** The filter for every event of one device, or of every device when {@code deviceId} is {@code +}. */

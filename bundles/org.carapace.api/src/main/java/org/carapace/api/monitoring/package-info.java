@@ -8,8 +8,10 @@
  * org.carapace.api.monitoring.EventEnvelope} and publishes it under {@link org.carapace.api.monitoring.MonitoringTopics}.
  * A back end verifies the envelope with an {@link org.carapace.api.monitoring.EventVerifier} and classifies the
  * sequence number with a {@link org.carapace.api.monitoring.SequenceTracker}. The optional binary AUTOSAR IdsM
- * frames are {@link org.carapace.api.monitoring.IdsmFrame}. The full specification is {@code docs/events.md}.
+ * frames are {@link org.carapace.api.monitoring.IdsmFrame}. Commands from the back end travel the other way,
+ * authenticated with the same device key, to {@link org.carapace.api.monitoring.CommandHandler} services (1.1.0).
+ * The full specification is {@code docs/events.md}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.carapace.api.monitoring;

@@ -45,7 +45,11 @@ public class OtaException extends Exception {
         /** A new bundle did not become active, a component of it is not satisfied, or its self-test failed. */
         HEALTH_CHECK_FAILED,
         /** The package or the installer's state could not be read or written. */
-        STORAGE
+        STORAGE,
+        /** A command's package location is not one of the configured sources (scheme, host, port or path), since 1.1. */
+        SOURCE_NOT_ALLOWED,
+        /** A command's package could not be fetched: connection, HTTP status, timeout, since 1.1. */
+        DOWNLOAD_FAILED
     }
 
     private final Reason reason;

@@ -4,5 +4,5 @@
  * installer and its journal are described in {@code docs/ota.md}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.carapace.api.ota;

@@ -44,7 +44,8 @@ import picocli.CommandLine.Spec;
  * runtime how its updates went.
  */
 @Command(name = "ota", mixinStandardHelpOptions = true,
-    subcommands = {OtaCommand.Package.class, OtaCommand.Sign.class, OtaCommand.Inspect.class, OtaCommand.Status.class},
+    subcommands = {OtaCommand.Package.class, OtaCommand.Sign.class, OtaCommand.Inspect.class, OtaCommand.Status.class,
+        SendCommand.class},
     description = {"Over-the-air bundle updates: a package is a ZIP with signed metadata (DSSE, the trust root's ota role,",
         "k-of-n) and the bundle jars. Make one with 'package', sign it with as many ota keys as the threshold",
         "requires ('sign', once per signer or with several --key), check it with 'inspect --root', drop it into the",
@@ -394,7 +395,8 @@ public final class OtaCommand implements Runnable {
                 }
                 for (Object o : (List<Object>) status.get("recent")) {
                     Map<String, Object> r = (Map<String, Object>) o;
-                    w.printf("  %s %-12s %s%s%n", r.get("time"), r.get("state"), r.get("package"),
+                    w.printf("  %s %-12s %s%s%s%n", r.get("time"), r.get("state"), r.get("package"),
+                        r.get("command") == null ? "" : " (command " + r.get("command") + ")",
                         r.get("reason") == null ? "" : ": " + r.get("reason") + " " + r.get("message"));
                 }
                 w.flush();

@@ -15,6 +15,7 @@ import org.carapace.api.events.SecurityEventType;
 import org.carapace.api.image.HashOptions;
 import org.carapace.api.image.ImageException;
 import org.carapace.api.image.ImageHasher;
+import org.carapace.api.ota.SelfTest;
 import org.carapace.api.platform.PlatformInfo;
 import org.carapace.api.policy.PolicyService;
 import org.osgi.service.component.annotations.Activate;
@@ -38,9 +39,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * and the rootfs on disk, and keeps the manifests of whitelisted images.
  */
 @Component(configurationPid = ContainerGateComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
-    service = {ContainerGate.class, ImageManifests.class, ContainerGateComponent.class})
+    service = {ContainerGate.class, ImageManifests.class, SelfTest.class, ContainerGateComponent.class})
 @Designate(ocd = ContainerGateComponent.Config.class)
-public final class ContainerGateComponent implements ContainerGate, ImageManifests {
+public final class ContainerGateComponent implements ContainerGate, ImageManifests, SelfTest {
 
     static final String PID = "org.carapace.enforcement.decision";
 
@@ -107,6 +108,7 @@ public final class ContainerGateComponent implements ContainerGate, ImageManifes
     private final EventAdmin events;
     private final Logger logger;
     private final Thread warmup;
+    private final GateWarmup selfTest;
     private volatile boolean active = true;
 
     @Activate
@@ -134,6 +136,7 @@ public final class ContainerGateComponent implements ContainerGate, ImageManifes
         this.decider = new GateDecider(hasher, manifests,
             settings, namespaces);
         logger.info("Gate deciding with manifests in {}", directory);
+        this.selfTest = new GateWarmup(hasher, manifests, settings, namespaces, platform.dataDir().resolve("gate-selftest"));
         if (config.warmupDecisions() < 0 || config.warmupMillis() <= 0) {
             throw new IllegalArgumentException("warmupDecisions must not be negative, warmupMillis must be positive");
         }
@@ -176,6 +179,18 @@ public final class ContainerGateComponent implements ContainerGate, ImageManifes
             int held = decider.preload(policy.snapshot(), preload);
             logger.info("Gate holds the manifests of {} policy images in memory (read in {} ms)", held,
                 (System.nanoTime() - start) / 1_000_000);
+        }
+    }
+
+    /**
+     * The OTA self-test (the installer calls it after updating this bundle, or the hashing or policy bundle it is wired
+     * to): three decisions on a synthetic container, in a directory of its own: unknown image refused, listed image
+     * allowed, the same image with one byte changed refused.
+     */
+    @Override
+    public void selfTest() throws Exception {
+        synchronized (selfTest) {
+            selfTest.selfTest();
         }
     }
 

@@ -131,6 +131,49 @@ final class GateWarmup {
         return new Outcome(done, (System.nanoTime() - start) / 1_000_000, median, problem);
     }
 
+    /**
+     * The gate's self-test for over-the-air updates (docs/ota.md §3): three real decisions on the synthetic container,
+     * through the same parser, decider, hasher and policy matching as a container's. The image the policy does not list
+     * must be refused; once the policy lists its digest it must be allowed; after one byte of one of its programs
+     * changes it must be refused again. Nothing reaches the real policy, the decision log or EventAdmin.
+     *
+     * @throws IllegalStateException naming the decision that came out wrong
+     * @throws Exception when the synthetic container cannot be built or decided
+     */
+    void selfTest() throws Exception {
+        try {
+            deleteTree(directory);
+            Path bundle = createBundle();
+            Path rootfs = bundle.resolve("rootfs");
+            byte[] request = request(bundle, ProcessHandle.current().pid());
+            ObjectMapper mapper = GateProtocol.mapper(32);
+            SyntheticPolicy policy = new SyntheticPolicy();
+            GateDecider decider = new GateDecider(hasher, manifests, settings,
+                (statePid, root, destinations) -> hostView(rootfs, root, destinations));
+            GateDecision unknown = decider.decide(GateProtocol.parse(request, mapper).state(), policy);
+            if (unknown.verdict() == Verdict.ALLOW || unknown.rootfsDigest().isEmpty()) {
+                throw new IllegalStateException("self-test: an image the policy does not list was " + unknown.verdict() + ": "
+                    + unknown.reason());
+            }
+            policy.allow(unknown.rootfsDigest().get());
+            GateDecision listed = decider.decide(GateProtocol.parse(request, mapper).state(), policy);
+            if (listed.verdict() != Verdict.ALLOW) {
+                throw new IllegalStateException("self-test: the listed image was " + listed.verdict() + ": " + listed.reason());
+            }
+            Path program = rootfs.resolve("bin/busybox");
+            byte[] bytes = Files.readAllBytes(program);
+            bytes[bytes.length / 2] ^= 1;
+            Files.write(program, bytes);
+            GateDecision tampered = decider.decide(GateProtocol.parse(request, mapper).state(), policy);
+            if (tampered.verdict() == Verdict.ALLOW || tampered.rootfsDigest().equals(listed.rootfsDigest())) {
+                throw new IllegalStateException("self-test: the image with one byte of /bin/busybox changed was " + tampered.verdict()
+                    + " (digest " + tampered.rootfsDigest().orElse("none") + ")");
+            }
+        } finally {
+            deleteTree(directory);
+        }
+    }
+
     /** The synthetic rootfs pinned as a container's is; its mount points are config.json's destinations. */
     private static ContainerRootfs.Pinned hostView(Path expected, Path root, List<String> destinations) throws BundleException {
         if (!root.equals(expected)) {

@@ -78,4 +78,50 @@ class GateWarmupTest {
         assertTrue(outcome.problem().contains("/dev is not an allowed mount destination"), outcome.problem());
         assertFalse(Files.exists(directory));
     }
+
+    @Test
+    void selfTestPassesWithTheRealDeciderAndLeavesNothingBehind() throws Exception {
+        warmup(settings()).selfTest();
+        assertFalse(Files.exists(directory));
+    }
+
+    @Test
+    void selfTestFailsWhenTheGateWouldAllowATamperedImage() throws Exception {
+        // a hasher that ignores content (what a broken cache or encoding would do): the tampered image looks listed
+        org.carapace.api.image.ImageHasher blind = contentBlind(hasher);
+        GateWarmup job = new GateWarmup(blind, store, settings(), new ContainerRootfs.MountNamespace(Path.of("/proc"), 1 << 22), directory);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, job::selfTest);
+        assertTrue(e.getMessage().contains("one byte of /bin/busybox changed was ALLOW"), e.getMessage());
+        assertFalse(Files.exists(directory));
+    }
+
+    @Test
+    void selfTestFailsWhenTheGateRefusesEverything() {
+        GateDecider.Settings noDev = new GateDecider.Settings(1 << 20, 5, HashOptions.defaults(), 4,
+            ContainerGateComponent.runtimeLinks(new String[0]),
+            ContainerGateComponent.allowedMounts(new String[] {"/proc", "/sys", "/sys/**"}));
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+            () -> warmup(noDev).selfTest());
+        assertTrue(e.getMessage().startsWith("self-test:"), e.getMessage());
+    }
+
+    /** Hashes with every regular file's content left out: a regression the self-test must catch. */
+    private static org.carapace.api.image.ImageHasher contentBlind(ImageHashEngine engine) {
+        return (org.carapace.api.image.ImageHasher) java.lang.reflect.Proxy.newProxyInstance(GateWarmupTest.class.getClassLoader(),
+            new Class<?>[] {org.carapace.api.image.ImageHasher.class}, (proxy, method, args) -> {
+                Object out = method.invoke(engine, args);
+                if (!method.getName().equals("hash")) {
+                    return out;
+                }
+                org.carapace.api.image.ImageHashResult real = (org.carapace.api.image.ImageHashResult) out;
+                java.util.List<org.carapace.api.image.FileEntry> entries = real.manifest().entries().stream()
+                    .map(f -> f.contentDigest().isEmpty() ? f : new org.carapace.api.image.FileEntry(f.path(), f.type(), f.mode(), f.uid(),
+                        f.gid(), 0, java.util.Optional.of(org.carapace.api.image.DigestAlgorithm.SHA256.digest(new byte[0])),
+                        f.symlinkTarget(), f.hardlinkTo(), f.deviceMajor(), f.deviceMinor(), f.xattrs())).toList();
+                org.carapace.api.image.Digest digest = org.carapace.imagehash.internal.CanonicalEncoding.digest(
+                    real.manifest().xattrNames(), entries);
+                return new org.carapace.api.image.ImageHashResult(real.source(), digest, real.manifestDigest(), real.configDigest(),
+                    new org.carapace.api.image.FileManifest(1, real.manifest().xattrNames(), entries, digest), real.statistics());
+            });
+    }
 }

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocketFactory;
 import org.carapace.api.events.SecurityEvent;
 import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.monitoring.CommandHandler;
 import org.carapace.api.monitoring.EventKeyFile;
 import org.carapace.api.monitoring.EventKeyFileException;
 import org.carapace.api.monitoring.HmacEventKeys;
@@ -70,6 +71,7 @@ public final class MonitoringService implements EventHandler {
     private final FilterChain filters;
     private final EventPipeline pipeline;
     private final MqttPublisher publisher;
+    private final CommandDispatcher commands;
     private final ScheduledExecutorService ticker;
     private final Map<EventFilterComponent, FilterRule> filterRules = new ConcurrentHashMap<>();
     private volatile boolean active = true;
@@ -112,9 +114,11 @@ public final class MonitoringService implements EventHandler {
                     recovery.positionDamaged());
             }
             pipeline.reportLost(recovery.lost());
+            this.commands = new CommandDispatcher(deviceId, HmacEventKeys.deviceVerifier(deviceId, key.key()),
+                message -> logger.warn("{}", message));
             this.publisher = publisherSettings == null ? null
                 : new MqttPublisher(publisherSettings, journal, bootId, Clock.systemUTC(), message -> logger.info("{}", message),
-                    message -> logger.warn("{}", message));
+                    message -> logger.warn("{}", message), commands::arrived);
             this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "carapace-monitoring-tick");
                 t.setDaemon(true);
@@ -215,6 +219,16 @@ public final class MonitoringService implements EventHandler {
         applyRules();
     }
 
+    /** Command handlers (whiteboard): each gets the authenticated commands of its name. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addCommandHandler(CommandHandler handler, Map<String, Object> properties) {
+        commands.add(String.valueOf(properties.get(CommandHandler.NAME)), handler);
+    }
+
+    void removeCommandHandler(CommandHandler handler, Map<String, Object> properties) {
+        commands.remove(String.valueOf(properties.get(CommandHandler.NAME)), handler);
+    }
+
     private synchronized void applyRules() {
         Map<SecurityEventType, FilterRule> rules = new EnumMap<>(SecurityEventType.class);
         for (FilterRule rule : filterRules.values()) {
@@ -302,6 +316,7 @@ public final class MonitoringService implements EventHandler {
         } else {
             status.put("connection", Map.of("state", "NOT_CONFIGURED"));
         }
+        status.put("commands", commands.status());
         Map<String, Object> f = new LinkedHashMap<>();
         List<Object> rules = new ArrayList<>();
         for (FilterRule rule : new ArrayList<>(filterRules.values())) {

@@ -32,6 +32,9 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * <p>The session is clean (MQTT 3.1.1 §3.1.2.4): after any reconnect the publisher itself resends everything the
  * journal holds unacknowledged, in order. A message can therefore arrive twice; the back end drops duplicates by
  * device and sequence number. Paho's own store is in memory only; the journal is the store.
+ *
+ * <p>With a command sink, it also subscribes to the device's command topics at QoS 1 after each connect and hands
+ * every message that arrives there to the sink (which authenticates it).
  */
 final class MqttPublisher implements AutoCloseable {
 
@@ -99,6 +102,7 @@ final class MqttPublisher implements AutoCloseable {
     private final Map<String, String> topics = new HashMap<>();
     private final Object signal = new Object();
     private final String statusTopic;
+    private final CommandSink commands;
 
     private volatile boolean running = true;
     private volatile State state = State.CONNECTING;
@@ -117,8 +121,20 @@ final class MqttPublisher implements AutoCloseable {
     private long failures;
     private long lastWarningNanos;
 
+    /** Where messages on the command topics go; called on Paho's callback thread. */
+    @FunctionalInterface
+    interface CommandSink {
+        void arrived(String topic, byte[] payload, boolean retained);
+    }
+
     MqttPublisher(Settings settings, EventJournal journal, String bootId, Clock wallClock, Consumer<String> info,
                   Consumer<String> warn) {
+        this(settings, journal, bootId, wallClock, info, warn, null);
+    }
+
+    MqttPublisher(Settings settings, EventJournal journal, String bootId, Clock wallClock, Consumer<String> info,
+                  Consumer<String> warn, CommandSink commands) {
+        this.commands = commands;
         this.settings = settings;
         this.journal = journal;
         this.bootId = bootId;
@@ -191,7 +207,15 @@ final class MqttPublisher implements AutoCloseable {
 
             @Override
             public void messageArrived(String topic, MqttMessage message) {
-                // the publisher subscribes to nothing
+                // only the command topics are subscribed to; the sink authenticates and bounds what arrives
+                if (commands != null) {
+                    try {
+                        commands.arrived(topic, message.getPayload(), message.isRetained());
+                    } catch (RuntimeException e) {
+                        // Paho shuts the client down when this method throws: one bad message must not cut the link
+                        warn.accept("A message on " + topic + " could not be handled: " + e);
+                    }
+                }
             }
 
             @Override
@@ -270,6 +294,12 @@ final class MqttPublisher implements AutoCloseable {
         lost = false;
         client.connect(options).waitForCompletion(settings.connectTimeoutSeconds() * 1000L + 1000);
         client.publish(statusTopic, statusPayload("online", null), 1, true).waitForCompletion(settings.connectTimeoutSeconds() * 1000L);
+        if (commands != null) {
+            // the session is clean, so the subscription is made again after every connect; a command sent while the
+            // device was offline is not delivered (the back end resends until it sees a report naming the command)
+            client.subscribe(MonitoringTopics.commandsFilter(settings.deviceId()), 1).waitForCompletion(
+                settings.connectTimeoutSeconds() * 1000L);
+        }
     }
 
     /** Publishes from the journal until the connection is lost or the publisher stops. */

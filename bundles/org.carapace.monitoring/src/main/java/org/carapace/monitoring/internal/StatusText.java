@@ -24,6 +24,15 @@ public final class StatusText {
         if (connection.get("lastError") != null) {
             text.append("  last error: ").append(connection.get("lastError")).append('\n');
         }
+        Map<?, ?> commands = (Map<?, ?>) status.get("commands");
+        if (commands != null) {
+            // a runtime older than the command topic answers without them
+            text.append(String.format("commands on %s: handlers %s, %s accepted, dropped %s%n", commands.get("topic"),
+                commands.get("handlers"), commands.get("accepted"), commands.get("dropped")));
+            if (commands.get("lastDrop") != null) {
+                text.append("  last drop: ").append(commands.get("lastDrop")).append('\n');
+            }
+        }
         Map<?, ?> counters = (Map<?, ?>) filters.get("counters");
         text.append(String.format("filters: %s rules, %s malformed events%n", ((java.util.List<?>) filters.get("rules")).size(),
             filters.get("malformed")));

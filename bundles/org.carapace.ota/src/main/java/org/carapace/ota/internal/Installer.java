@@ -88,17 +88,31 @@ final class Installer {
      * A step or the end of an update, as reported (hawkBit-style feedback: downloading, verifying, installing, then
      * active, rolled-back or failed with the reason).
      */
-    record Outcome(Instant time, String packageName, String state, String reason, String message, List<String> bundles) {
+    record Outcome(Instant time, String packageName, String state, String reason, String message, List<String> bundles,
+                   String command) {
         Outcome {
             bundles = List.copyOf(bundles);
+        }
+
+        Outcome(Instant time, String packageName, String state, String reason, String message, List<String> bundles) {
+            this(time, packageName, state, reason, message, bundles, null);
+        }
+
+        /** The same outcome, reported for the back end's command {@code id} (null: not from a command). */
+        Outcome forCommand(String id) {
+            return new Outcome(time, packageName, state, reason, message, bundles, id);
         }
     }
 
     record Settings(Path inbox, Path directory, String deviceId, String hardwareId, PackageLimits limits, Duration healthTimeout,
-                    Set<String> protectedBundles, String haltAt) {
+                    Set<String> protectedBundles, String pauseAt) {
     }
 
     static final String SUFFIX = ".ota";
+    /** Inbox name of a package a command fetched: {@code command-<id>.ota}; its reports carry the command's id. */
+    static final String COMMAND_PREFIX = "command-";
+    /** The marker file the installer writes when it pauses at a step (testPauseAt). */
+    static final String PAUSED_MARKER = "test-paused-at";
     /** Location prefix of the inert bundles the resolution check installs. */
     static final String PROBE = "carapace-ota-probe:";
     private static final int RECENT = 16;
@@ -170,6 +184,15 @@ final class Installer {
         AtomicFiles.cleanTemporaries(settings.directory());
         AtomicFiles.cleanTemporaries(store());
         deleteTree(staging());
+        Files.deleteIfExists(settings.directory().resolve(PAUSED_MARKER));
+        try (Stream<Path> files = Files.list(settings.inbox())) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String name = file.getFileName().toString();
+                if (name.startsWith(PackageFetcher.TEMP_PREFIX) && name.endsWith(PackageFetcher.TEMP_SUFFIX)) {
+                    Files.deleteIfExists(file); // a download the runtime did not finish
+                }
+            }
+        }
         if (Files.exists(stateFile())) {
             try {
                 state = InstalledState.parse(AtomicFiles.read(stateFile(), 16L << 20, "OTA state"));
@@ -280,15 +303,19 @@ final class Installer {
     /** Installs one package from the inbox; the file is taken out of the inbox whatever the outcome. */
     synchronized Outcome install(Path file) {
         String label = file.getFileName().toString();
+        String command = commandOf(file);
         busy = label;
         Path work = staging().resolve(Long.toString(System.nanoTime()));
         List<String> names = List.of();
         try {
             Files.createDirectories(work);
             Path archive = work.resolve("package" + SUFFIX);
-            progress("downloading", label, names, "taking " + file + " from the inbox");
+            if (command == null) {
+                // a command's package was reported downloading when its fetch began
+                progress("downloading", label, names, null, "taking " + file + " from the inbox");
+            }
             Files.move(file, archive, StandardCopyOption.REPLACE_EXISTING);
-            progress("verifying", label, names, "checking signatures, hashes, bindings, counters and resolution");
+            progress("verifying", label, names, command, "checking signatures, hashes, bindings, counters and resolution");
             PackageArchive.Staged staged = PackageArchive.readVerified(archive, settings.limits(), verifier, work.resolve("jars"));
             PackageMetadata metadata = staged.metadata();
             label = metadata.name();
@@ -297,24 +324,25 @@ final class Installer {
             List<PackageMetadata.BundleEntry> changes = state.changes(metadata);
             if (changes.isEmpty()) {
                 return outcome(SecurityEventType.OTA_STATUS, new Outcome(clock.instant(), label, "active", null,
-                    "already installed; nothing changed", names));
+                    "already installed; nothing changed", names).forCommand(command));
             }
             Map<PackageMetadata.BundleEntry, Bundle> targets = locate(changes);
             resolvable(targets, staged);
-            progress("installing", label, names, "updating " + targets.size() + " bundle(s)");
-            swap(metadata, changes, targets, staged);
+            progress("installing", label, names, command, "updating " + targets.size() + " bundle(s)");
+            List<String> selfTests = swap(metadata, changes, targets, staged);
             return outcome(SecurityEventType.OTA_STATUS, new Outcome(clock.instant(), label, "active", null,
-                "installed and healthy", names));
+                "installed and healthy" + (selfTests.isEmpty() ? "" : "; self-tests passed: " + String.join(", ", selfTests)), names)
+                .forCommand(command));
         } catch (RolledBack e) {
             return outcome(SecurityEventType.OTA_ROLLED_BACK, new Outcome(clock.instant(), label, "rolled-back", e.cause.reason().name(),
-                e.cause.getMessage() + (e.restoreProblem == null ? "" : "; restoring: " + e.restoreProblem), names));
+                e.cause.getMessage() + (e.restoreProblem == null ? "" : "; restoring: " + e.restoreProblem), names).forCommand(command));
         } catch (OtaException e) {
             return outcome(SecurityEventType.OTA_REJECTED, new Outcome(clock.instant(), label, "failed", e.reason().name(), e.getMessage(),
-                names));
+                names).forCommand(command));
         } catch (IOException | RuntimeException e) {
             logger.error("OTA: installing {} failed", label, e);
             return outcome(SecurityEventType.OTA_REJECTED, new Outcome(clock.instant(), label, "failed", Reason.STORAGE.name(),
-                String.valueOf(e.getMessage()), names));
+                String.valueOf(e.getMessage()), names).forCommand(command));
         } finally {
             deleteTree(work);
             busy = null;
@@ -326,8 +354,24 @@ final class Installer {
         }
     }
 
-    private void progress(String step, String label, List<String> names, String message) {
-        reporter.report(SecurityEventType.OTA_STATUS, new Outcome(clock.instant(), label, step, null, message, names));
+    /** The command id of a package in the inbox ({@code command-<id>.ota}), or null. */
+    static String commandOf(Path file) {
+        String name = file.getFileName().toString();
+        if (name.startsWith(COMMAND_PREFIX) && name.endsWith(SUFFIX)) {
+            String id = name.substring(COMMAND_PREFIX.length(), name.length() - SUFFIX.length());
+            return OtaCommand.ID.matcher(id).matches() ? id : null;
+        }
+        return null;
+    }
+
+    /** Reports a step of an update (not an outcome: it does not go into the recent list). */
+    private void progress(String step, String label, List<String> names, String command, String message) {
+        reporter.report(SecurityEventType.OTA_STATUS, new Outcome(clock.instant(), label, step, null, message, names, command));
+    }
+
+    /** Records, logs and reports an outcome that happened outside an installation (a command that failed). */
+    void report(SecurityEventType type, Outcome outcome) {
+        outcome(type, outcome);
     }
 
     private Outcome outcome(SecurityEventType type, Outcome outcome) {
@@ -501,8 +545,10 @@ final class Installer {
         }
     }
 
-    private void swap(PackageMetadata metadata, List<PackageMetadata.BundleEntry> changes, Map<PackageMetadata.BundleEntry, Bundle> targets,
-                      PackageArchive.Staged staged) throws IOException, RolledBack {
+    /** Stores, journals, updates, refreshes, checks and commits; answers the self-tests that passed. */
+    private List<String> swap(PackageMetadata metadata, List<PackageMetadata.BundleEntry> changes,
+                              Map<PackageMetadata.BundleEntry, Bundle> targets, PackageArchive.Staged staged)
+        throws IOException, RolledBack {
         List<Journal.Swap> swaps = new ArrayList<>();
         for (Map.Entry<PackageMetadata.BundleEntry, Bundle> target : targets.entrySet()) {
             PackageMetadata.BundleEntry entry = target.getKey();
@@ -514,11 +560,13 @@ final class Installer {
             }
             swaps.add(new Journal.Swap(entry.symbolicName(), bundle.getVersion().toString(), previous, entry.version(), entry.sha256()));
         }
+        pause("stored");
         Journal journal = new Journal(metadata.name(), swaps);
         AtomicFiles.write(journalFile(), journal.write());
-        halt("journal");
+        pause("journal");
         List<Bundle> bundles = new ArrayList<>(targets.values());
         Set<String> tolerated = brokenNow();
+        List<String> selfTests;
         try {
             for (Map.Entry<PackageMetadata.BundleEntry, Bundle> target : targets.entrySet()) {
                 try (InputStream in = Files.newInputStream(store().resolve(target.getKey().sha256() + ".jar"))) {
@@ -527,11 +575,12 @@ final class Installer {
                     throw new OtaException(Reason.HEALTH_CHECK_FAILED, target.getKey().symbolicName() + " could not be updated: "
                         + e.getMessage(), e);
                 }
-                halt("updated");
+                pause("updated");
             }
             refresh(bundles);
-            halt("refreshed");
-            health(bundles, tolerated);
+            pause("refreshed");
+            selfTests = health(bundles, tolerated);
+            pause("healthy");
         } catch (OtaException e) {
             String restoreProblem = restore(journal, bundles);
             if (restoreProblem == null) {
@@ -543,9 +592,10 @@ final class Installer {
         InstalledState next = state.with(metadata, changes);
         AtomicFiles.write(stateFile(), next.write());
         state = next;
-        halt("committed");
+        pause("committed");
         AtomicFiles.delete(journalFile());
         gcStore(null);
+        return selfTests;
     }
 
     /** Puts the previous jars back; answers what went wrong, or null. */
@@ -720,9 +770,10 @@ final class Installer {
      * Waits until the updated bundles are active, every service they register can be obtained (which activates delayed
      * components, so a component that cannot activate is found now, not at the next container), and every bundle and
      * component of the runtime that was fine before is fine again (those in {@code tolerated} were broken before);
-     * then runs the updated bundles' self-tests. Fails at the health timeout with what is still wrong.
+     * then runs the self-tests of the updated bundles, of the bundles refreshed with them and of the bundles whose
+     * components use their services. Fails at the health timeout with what is still wrong.
      */
-    private void health(List<Bundle> bundles, Set<String> tolerated) throws OtaException {
+    private List<String> health(List<Bundle> bundles, Set<String> tolerated) throws OtaException {
         long deadline = System.nanoTime() + settings.healthTimeout().toNanos();
         List<String> problems;
         while (true) {
@@ -761,7 +812,7 @@ final class Installer {
         if (!problems.isEmpty()) {
             throw new OtaException(Reason.HEALTH_CHECK_FAILED, String.join("; ", problems));
         }
-        selfTests(bundles, deadline);
+        return selfTests(bundles, deadline);
     }
 
     private String describeProblem(String name) {
@@ -776,30 +827,41 @@ final class Installer {
         return "not active";
     }
 
-    private void selfTests(List<Bundle> bundles, long deadline) throws OtaException {
+    /** Runs the updated bundles' self-tests; answers the components (or bundles) whose test passed. */
+    private List<String> selfTests(List<Bundle> bundles, long deadline) throws OtaException {
+        List<String> passed = new ArrayList<>();
+        List<String> timed = new ArrayList<>();
         Collection<ServiceReference<SelfTest>> references;
         try {
             references = context.getServiceReferences(SelfTest.class, null);
         } catch (org.osgi.framework.InvalidSyntaxException e) {
             throw new IllegalStateException("a null filter is valid", e);
         }
+        // the updated bundles, those the refresh restarted with them, and those whose components use their services (the
+        // gate, when the hasher it calls changed): each must still pass its own test with the new code under it
+        Set<Bundle> refreshed = new java.util.HashSet<>(wiring.getDependencyClosure(bundles));
+        refreshed.addAll(serviceUsers(bundles));
         ExecutorService runner = Executors.newSingleThreadExecutor(r -> new Thread(r, "carapace-ota-selftest"));
         try {
             for (ServiceReference<SelfTest> reference : references) {
                 Bundle owner = reference.getBundle();
-                if (owner == null || !bundles.contains(owner)) {
+                if (owner == null || !(bundles.contains(owner) || refreshed.contains(owner))) {
                     continue;
                 }
                 SelfTest test = context.getService(reference);
                 if (test == null) {
                     continue;
                 }
+                long started = System.nanoTime();
                 try {
                     Future<?> run = runner.submit(() -> {
                         test.selfTest();
                         return null;
                     });
                     run.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    Object component = reference.getProperty("component.name");
+                    passed.add(component == null ? owner.getSymbolicName() : component.toString());
+                    timed.add(passed.get(passed.size() - 1) + " " + (System.nanoTime() - started) / 1_000_000 + " ms");
                 } catch (TimeoutException e) {
                     throw new OtaException(Reason.HEALTH_CHECK_FAILED, owner.getSymbolicName() + " self-test did not finish in time", e);
                 } catch (java.util.concurrent.ExecutionException e) {
@@ -814,6 +876,29 @@ final class Installer {
         } finally {
             runner.shutdownNow();
         }
+        logger.info("OTA: self-tests passed: {}", timed);
+        return passed;
+    }
+
+    /** The Carapace bundles with a component bound to a service one of {@code bundles} registers. */
+    private Set<Bundle> serviceUsers(List<Bundle> bundles) {
+        Set<Long> providers = new java.util.HashSet<>();
+        bundles.forEach(b -> providers.add(b.getBundleId()));
+        Set<Bundle> users = new java.util.HashSet<>();
+        for (Bundle bundle : carapaceBundles()) {
+            for (ComponentDescriptionDTO description : scr.getComponentDescriptionDTOs(bundle)) {
+                for (ComponentConfigurationDTO configuration : scr.getComponentConfigurationDTOs(description)) {
+                    for (var reference : configuration.satisfiedReferences) {
+                        for (var service : reference.boundServices) {
+                            if (providers.contains(service.bundle)) {
+                                users.add(bundle);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return users;
     }
 
     /** Removes store files no committed bundle and no journal refers to. */
@@ -837,10 +922,27 @@ final class Installer {
         }
     }
 
-    private void halt(String step) {
-        if (step.equals(settings.haltAt())) {
-            logger.warn("OTA: halting at step {} (testHaltAt)", step);
-            Runtime.getRuntime().halt(137);
+    /**
+     * Test only (testPauseAt, dev profile): at the configured step, writes the marker file {@code test-paused-at}
+     * (holding the step) into the state directory and waits for good, so a crash test can kill the process with
+     * SIGKILL exactly there. Never configured in a vehicle profile.
+     */
+    private void pause(String step) {
+        if (!step.equals(settings.pauseAt())) {
+            return;
+        }
+        logger.warn("OTA: pausing at step {} (testPauseAt) until the process is killed", step);
+        try {
+            byte[] marker = (step + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            AtomicFiles.write(settings.directory().resolve(PAUSED_MARKER), marker);
+            while (true) {
+                Thread.sleep(60_000);
+            }
+        } catch (IOException e) {
+            logger.error("OTA: cannot write the pause marker", e);
+        } catch (InterruptedException e) {
+            // the component is stopping: carry on, the test has lost its chance
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.carapace.api.events.SecurityEvent;
 import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.monitoring.CommandHandler;
 import org.carapace.api.platform.PlatformInfo;
 import org.carapace.api.trust.NoTrustRootException;
 import org.carapace.api.trust.Role;
@@ -45,17 +46,20 @@ import org.osgi.service.metatype.annotations.Designate;
  * ({@code NO_TRUST_ROOT}).
  */
 @Component(configurationPid = OtaConfiguration.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true,
-    service = OtaComponent.class)
+    service = {OtaComponent.class, CommandHandler.class}, property = CommandHandler.NAME + "=" + OtaComponent.COMMAND)
 @Designate(ocd = OtaConfiguration.class)
-public final class OtaComponent {
+public final class OtaComponent implements CommandHandler {
 
     static final String SENSOR = "org.carapace.ota";
+    /** The command name: the back end sends package locations on {@code carapace/v1/<device>/commands/ota}. */
+    static final String COMMAND = "ota";
 
     private final Logger logger;
     private final Installer installer;
     private final WatchService watcher;
     private final Thread worker;
     private final long pollMillis;
+    private final OtaCommands commands;
     private volatile TrustService trust;
     private volatile String problem;
 
@@ -73,7 +77,11 @@ public final class OtaComponent {
         protectedBundles.add(context.getBundle().getSymbolicName());
         Installer.Settings settings = new Installer.Settings(resolve(platform, config.inbox(), "inbox"),
             resolve(platform, config.directory(), "directory"), platform.deviceId(), config.hardwareId(), limits,
-            Duration.ofMillis(config.healthTimeoutMillis()), protectedBundles, config.testHaltAt());
+            Duration.ofMillis(config.healthTimeoutMillis()), protectedBundles, config.testPauseAt());
+        if (config.downloadTimeoutMillis() < 100) {
+            throw new IllegalArgumentException("downloadTimeoutMillis must be at least 100");
+        }
+        PackageSources sources = PackageSources.parse(config.commandSources());
         Clock clock = Clock.systemUTC();
         this.installer = new Installer(settings, context, scr, json -> {
             TrustService service = trust;
@@ -83,12 +91,17 @@ public final class OtaComponent {
             return service.verify(json, Role.OTA, PackageMetadata.PAYLOAD_TYPE);
         }, clock, (type, outcome) -> post(eventAdmin, clock, type, outcome), logger);
         this.pollMillis = config.pollMillis();
+        this.commands = new OtaCommands(platform.deviceId(), new PackageFetcher(sources, config.maxArchiveBytes(),
+            Duration.ofMillis(config.downloadTimeoutMillis())), settings.inbox(), (type, outcome) -> post(eventAdmin, clock, type, outcome),
+            installer::report, clock, logger);
         this.watcher = FileSystems.getDefault().newWatchService();
         this.worker = new Thread(this::run, "carapace-ota");
         worker.setDaemon(true);
-        logger.info("OTA installer: inbox {}, state {}, hardware '{}', limits {}, health timeout {} ms, protected {}", settings.inbox(),
-            settings.directory(), settings.hardwareId(), limits, config.healthTimeoutMillis(), protectedBundles);
+        logger.info("OTA installer: inbox {}, state {}, hardware '{}', limits {}, health timeout {} ms, protected {}, command sources {}",
+            settings.inbox(), settings.directory(), settings.hardwareId(), limits, config.healthTimeoutMillis(), protectedBundles,
+            sources.isEmpty() ? "none (commands refused)" : sources.sources());
         worker.start();
+        commands.start();
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -115,6 +128,9 @@ public final class OtaComponent {
         context.put("state", outcome.state());
         if (outcome.reason() != null) {
             context.put("reason", outcome.reason());
+        }
+        if (outcome.command() != null) {
+            context.put("command", outcome.command());
         }
         context.put("bundles", outcome.bundles());
         String message = "OTA " + outcome.packageName() + " " + outcome.state() + (outcome.reason() == null ? "" : " (" + outcome.reason()
@@ -151,8 +167,15 @@ public final class OtaComponent {
         }
     }
 
+    /** An authenticated {@code ota} command (monitoring checked it); queued for the download thread. */
+    @Override
+    public void handle(byte[] payload) {
+        commands.submit(payload);
+    }
+
     @Deactivate
     void deactivate() throws InterruptedException, IOException {
+        commands.close();
         worker.interrupt();
         watcher.close();
         worker.join(30_000);

@@ -45,7 +45,18 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
         + "restart the installer in the middle of its own update. The installer itself is always in the list.")
     String[] protectedBundles() default {"org.carapace.ota", "org.carapace.api"};
 
-    @AttributeDefinition(name = "Test only: halt at step", description = "Stops the JVM (Runtime.halt, like kill -9) when the installer "
-        + "reaches this journal step: journal, updated, refreshed, committed. Empty in every profile; the crash tests set it.")
-    String testHaltAt() default "";
+    @AttributeDefinition(name = "Command sources", description = "Location prefixes an ota command from the back end may point to: "
+        + "https://host[:port]/path/, http://host[:port]/path/ or file:/directory/ (several per entry, separated by commas). "
+        + "Empty: every command is refused; packages still arrive through the inbox.")
+    String[] commandSources() default {};
+
+    @AttributeDefinition(name = "Download timeout (ms)", description = "Longest time one command's package may take to fetch: connect, "
+        + "answer and body. A slower transfer is cut off and reported failed.")
+    long downloadTimeoutMillis() default 300_000;
+
+    @AttributeDefinition(name = "Test only: pause at step", description = "Makes the installer write the marker file "
+        + "<directory>/test-paused-at and wait for good when it reaches this step of an update (stored, journal, updated, refreshed, "
+        + "healthy, committed), so a crash test can kill the process there with SIGKILL. Empty in every profile but the dev "
+        + "profile's placeholder; the crash tests set it.")
+    String testPauseAt() default "";
 }

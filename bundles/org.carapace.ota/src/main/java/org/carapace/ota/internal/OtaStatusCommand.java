@@ -69,6 +69,7 @@ public final class OtaStatusCommand implements AdminCommand {
             r.put("reason", outcome.reason());
             r.put("message", outcome.message());
             r.put("bundles", outcome.bundles());
+            r.put("command", outcome.command());
             recent.add(r);
         }
         out.put("recent", recent);

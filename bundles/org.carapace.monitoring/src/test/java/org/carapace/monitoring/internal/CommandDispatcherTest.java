@@ -1,0 +1,98 @@
+package org.carapace.monitoring.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.carapace.api.monitoring.CommandHandler;
+import org.carapace.api.monitoring.EventCodec;
+import org.carapace.api.monitoring.EventKeyFile;
+import org.carapace.api.monitoring.HmacEventKeys;
+import org.carapace.api.monitoring.MonitoringTopics;
+import org.junit.jupiter.api.Test;
+
+/** Only commands authenticated with this device's key, on its own topics, reach a handler; the rest are counted. */
+class CommandDispatcherTest {
+
+    private static final String DEVICE = "dev-cmd-1";
+    private static final byte[] PAYLOAD = "{\"schema\":\"carapace.ota.command/v1\"}".getBytes(StandardCharsets.UTF_8);
+
+    private final byte[] key = EventKeyFile.generateDeviceKey(DEVICE, true).key();
+    private final List<byte[]> handled = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
+    private final CommandDispatcher dispatcher = new CommandDispatcher(DEVICE, HmacEventKeys.deviceVerifier(DEVICE, key), warnings::add);
+
+    CommandDispatcherTest() {
+        dispatcher.add("ota", handled::add);
+    }
+
+    private static byte[] sealed(byte[] key, String payloadType, byte[] payload) {
+        try (HmacEventKeys.Authenticator authenticator = HmacEventKeys.authenticator(key)) {
+            return authenticator.seal(payloadType, payload).toJson();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private long dropped(String counter) {
+        Object value = ((Map<String, Object>) dispatcher.status().get("dropped")).get(counter);
+        return value == null ? 0 : (Long) value;
+    }
+
+    @Test
+    void authenticatedCommandReachesItsHandler() {
+        dispatcher.arrived(MonitoringTopics.commands(DEVICE, "ota"), sealed(key, CommandHandler.PAYLOAD_TYPE, PAYLOAD), false);
+        assertEquals(1, handled.size());
+        assertArrayEquals(PAYLOAD, handled.get(0));
+        assertEquals(1L, dispatcher.status().get("accepted"));
+    }
+
+    @Test
+    void forgedCommandIsDropped() {
+        byte[] otherKey = EventKeyFile.generateDeviceKey(DEVICE, true).key();
+        dispatcher.arrived(MonitoringTopics.commands(DEVICE, "ota"), sealed(otherKey, CommandHandler.PAYLOAD_TYPE, PAYLOAD), false);
+        assertEquals(0, handled.size());
+        assertEquals(1, dropped("unauthenticated"));
+        assertEquals(1, warnings.size());
+    }
+
+    @Test
+    void tamperedCommandIsDropped() {
+        String json = new String(sealed(key, CommandHandler.PAYLOAD_TYPE, PAYLOAD), StandardCharsets.UTF_8);
+        byte[] altered = "{\"schema\":\"carapace.ota.command/v2\"}".getBytes(StandardCharsets.UTF_8);
+        String other = java.util.Base64.getEncoder().encodeToString(altered);
+        String tampered = json.replaceFirst("\"payload\":\"[^\"]*\"", "\"payload\":\"" + other + "\"");
+        dispatcher.arrived(MonitoringTopics.commands(DEVICE, "ota"), tampered.getBytes(StandardCharsets.UTF_8), false);
+        assertEquals(0, handled.size());
+        assertEquals(1, dropped("unauthenticated"));
+    }
+
+    @Test
+    void eventReplayedAsCommandIsDropped() {
+        // a genuine event of this device, sent back to it on its command topic: the payload type tells them apart
+        dispatcher.arrived(MonitoringTopics.commands(DEVICE, "ota"), sealed(key, EventCodec.PAYLOAD_TYPE, PAYLOAD), false);
+        assertEquals(0, handled.size());
+        assertEquals(1, dropped("payloadType"));
+    }
+
+    @Test
+    void retainedOversizeMalformedAndUnhandledAreDropped() {
+        byte[] good = sealed(key, CommandHandler.PAYLOAD_TYPE, PAYLOAD);
+        dispatcher.arrived(MonitoringTopics.commands(DEVICE, "ota"), good, true);
+        dispatcher.arrived(MonitoringTopics.commands(DEVICE, "ota"), new byte[CommandHandler.MAX_MESSAGE_BYTES + 1], false);
+        dispatcher.arrived(MonitoringTopics.commands(DEVICE, "ota"), "{".getBytes(StandardCharsets.UTF_8), false);
+        dispatcher.arrived(MonitoringTopics.commands(DEVICE, "reboot"), good, false);
+        dispatcher.arrived(MonitoringTopics.commands("another-car", "ota"), good, false);
+        assertEquals(0, handled.size());
+        assertEquals(1, dropped("retained"));
+        assertEquals(1, dropped("oversize"));
+        assertEquals(1, dropped("malformed"));
+        assertEquals(1, dropped("noHandler"));
+        assertEquals(1, dropped("topic"));
+        assertEquals(1, warnings.size(), "a flood is logged once, then counted: " + warnings);
+        assertTrue(String.valueOf(dispatcher.status().get("lastDrop")).contains("another-car"));
+    }
+}

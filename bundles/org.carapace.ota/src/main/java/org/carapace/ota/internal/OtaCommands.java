@@ -1,0 +1,134 @@
+package org.carapace.ota.internal;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import org.carapace.api.events.SecurityEventType;
+import org.carapace.api.ota.OtaException;
+import org.carapace.api.ota.OtaException.Reason;
+import org.carapace.api.trust.MalformedDocumentException;
+import org.osgi.service.log.Logger;
+
+/**
+ * Carries out {@code ota} commands from the back end (authenticated by monitoring before they arrive here), one at a
+ * time on a thread of its own: parse, check device and expiry, drop repeats, fetch the package into the inbox
+ * ({@link PackageFetcher}); the installer takes it from there. Every step is reported with the command's id:
+ * {@code downloading}, then the installer's {@code verifying} ... {@code active}; a command that cannot be carried out
+ * is reported {@code failed} with its reason and leaves nothing in the inbox.
+ *
+ * <p>Bounded: at most {@link #QUEUE} commands wait (more are refused at once), one download runs at a time, and the
+ * ids of the last {@link #REMEMBERED} commands are remembered so a QoS 1 redelivery or a replay within the runtime's
+ * life is ignored (after a restart, the command's expiry and the package's release counters bound a replay).
+ */
+final class OtaCommands {
+
+    static final int QUEUE = 4;
+    static final int REMEMBERED = 256;
+
+    private final String deviceId;
+    private final PackageFetcher fetcher;
+    private final Path inbox;
+    private final Installer.Reporter progress;
+    private final Installer.Reporter outcomes;
+    private final Clock clock;
+    private final Logger logger;
+    private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final Set<String> seen = new LinkedHashSet<>();
+    private final Thread worker;
+
+    /**
+     * @param inbox where fetched packages go
+     * @param progress reports a step (the installer's progress reports: not kept as an outcome)
+     * @param outcomes records, logs and reports an outcome (a command that failed)
+     */
+    OtaCommands(String deviceId, PackageFetcher fetcher, Path inbox, Installer.Reporter progress, Installer.Reporter outcomes,
+                Clock clock, Logger logger) {
+        this.deviceId = deviceId;
+        this.fetcher = fetcher;
+        this.inbox = inbox;
+        this.progress = progress;
+        this.outcomes = outcomes;
+        this.clock = clock;
+        this.logger = logger;
+        this.worker = new Thread(this::run, "carapace-ota-download");
+        worker.setDaemon(true);
+    }
+
+    void start() {
+        worker.start();
+    }
+
+    /** Queues an authenticated command's payload; called on the MQTT client's thread, returns at once. */
+    void submit(byte[] payload) {
+        if (!queue.offer(payload)) {
+            fail(OtaCommand.idOf(payload).orElse(null), new OtaException(Reason.STORAGE, QUEUE
+                + " commands are already waiting; this one is refused, send it again later"));
+        }
+    }
+
+    private void run() {
+        while (!Thread.currentThread().isInterrupted()) {
+            byte[] payload;
+            try {
+                payload = queue.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                handle(payload);
+            } catch (RuntimeException e) {
+                logger.error("OTA: a command failed unexpectedly", e);
+                fail(OtaCommand.idOf(payload).orElse(null), new OtaException(Reason.STORAGE, "unexpected: " + e));
+            }
+        }
+    }
+
+    /** Carries out one command on the caller's thread (the worker's; tests call it directly). */
+    void handle(byte[] payload) {
+        OtaCommand command;
+        try {
+            command = OtaCommand.parse(payload);
+        } catch (MalformedDocumentException e) {
+            fail(OtaCommand.idOf(payload).orElse(null),
+                new OtaException(Reason.MALFORMED, "the command is not valid: " + e.getMessage(), e));
+            return;
+        }
+        synchronized (seen) {
+            if (!seen.add(command.id())) {
+                logger.info("OTA: command {} was seen already; ignored (a redelivery or a replay)", command.id());
+                return;
+            }
+            while (seen.size() > REMEMBERED) {
+                seen.remove(seen.iterator().next());
+            }
+        }
+        Instant now = clock.instant();
+        try {
+            command.requireApplicable(deviceId, now);
+            java.net.URI location = fetcher.check(command);
+            progress.report(SecurityEventType.OTA_STATUS, new Installer.Outcome(clock.instant(), command.inboxName(), "downloading",
+                null, "fetching " + PackageFetcher.describe(location) + " for command " + command.id(), List.of(), command.id()));
+            Path file = fetcher.fetch(command, inbox);
+            // the installer's inbox watcher sees the rename
+            logger.info("OTA: command {}: package fetched into {}", command.id(), file);
+        } catch (OtaException e) {
+            fail(command.id(), e);
+        }
+    }
+
+    private void fail(String id, OtaException e) {
+        String label = id == null ? "(command)" : Installer.COMMAND_PREFIX + id + Installer.SUFFIX;
+        outcomes.report(SecurityEventType.OTA_REJECTED, new Installer.Outcome(clock.instant(), label, "failed", e.reason().name(),
+            e.getMessage(), List.of(), id));
+    }
+
+    void close() throws InterruptedException {
+        worker.interrupt();
+        worker.join(10_000);
+    }
+}
