@@ -50,6 +50,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(name = "Messages in flight", description = "Most QoS 1 messages awaiting their acknowledgement.")
     int maxInflight() default 1000;
 
+    @AttributeDefinition(name = "Receive commands",
+        description = "Subscribe to carapace/v1/<device>/commands/+ and hand authenticated commands to their handlers (e.g. ota). "
+            + "Off: no subscription is made and the device acts on no command from the back end.")
+    boolean commandsEnabled() default false;
+
     // authentication
     @AttributeDefinition(name = "Event key file",
         description = "The device's event-authentication key (carapace-event-key/v1 JSON, mode 0600). Empty: <data dir>/event-auth.key.")

@@ -75,12 +75,14 @@ public final class MonitoringService implements EventHandler {
     private final ScheduledExecutorService ticker;
     private final Map<EventFilterComponent, FilterRule> filterRules = new ConcurrentHashMap<>();
     private volatile boolean active = true;
+    private final boolean commandsEnabled;
 
     @Activate
     public MonitoringService(@Reference PlatformInfo platform, @Reference(service = LoggerFactory.class) Logger logger,
                              MonitoringConfiguration config) throws IOException, EventKeyFileException {
         this.logger = logger;
         this.deviceId = platform.deviceId();
+        this.commandsEnabled = config.commandsEnabled();
         this.bootId = BootIdentity.bootId();
         // validate everything that can be validated before touching the disk
         EventJournal.Limits limits = new EventJournal.Limits(config.journalMaxBytes(), config.journalSegmentBytes(),
@@ -118,7 +120,7 @@ public final class MonitoringService implements EventHandler {
                 message -> logger.warn("{}", message));
             this.publisher = publisherSettings == null ? null
                 : new MqttPublisher(publisherSettings, journal, bootId, Clock.systemUTC(), message -> logger.info("{}", message),
-                    message -> logger.warn("{}", message), commands::arrived);
+                    message -> logger.warn("{}", message), config.commandsEnabled() ? commands::arrived : null);
             this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "carapace-monitoring-tick");
                 t.setDaemon(true);
@@ -134,7 +136,8 @@ public final class MonitoringService implements EventHandler {
             publisher.start();
         }
         logger.info("Monitoring device {} (boot {}): journal {}, key {}{}, broker {}", deviceId, bootId, journalDir, key.keyId(),
-            key.dev() ? " (DEVELOPMENT key)" : "", publisher == null ? "none configured (events are kept)" : publisherSettings.brokerUrl());
+            key.dev() ? " (DEVELOPMENT key)" : "", publisher == null ? "none configured (events are kept)" : publisherSettings.brokerUrl()
+                + (config.commandsEnabled() ? ", commands received" : ", commands disabled (commandsEnabled=false)"));
     }
 
     private static Path absolute(String name, String value) {
@@ -316,7 +319,11 @@ public final class MonitoringService implements EventHandler {
         } else {
             status.put("connection", Map.of("state", "NOT_CONFIGURED"));
         }
-        status.put("commands", commands.status());
+        Map<String, Object> commandStatus = new LinkedHashMap<>();
+        commandStatus.put("enabled", commandsEnabled);
+        commandStatus.put("subscription", publisher == null ? "NOT_CONFIGURED" : publisher.subscription().name());
+        commandStatus.putAll(commands.status());
+        status.put("commands", commandStatus);
         Map<String, Object> f = new LinkedHashMap<>();
         List<Object> rules = new ArrayList<>();
         for (FilterRule rule : new ArrayList<>(filterRules.values())) {

@@ -33,8 +33,12 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * journal holds unacknowledged, in order. A message can therefore arrive twice; the back end drops duplicates by
  * device and sequence number. Paho's own store is in memory only; the journal is the store.
  *
- * <p>With a command sink, it also subscribes to the device's command topics at QoS 1 after each connect and hands
- * every message that arrives there to the sink (which authenticates it).
+ * <p>With a command sink, it also subscribes to the device's command topics at QoS 1 once each connection is up and
+ * hands every message that arrives there to the sink (which authenticates it). The subscription never holds up or fails
+ * the connection: events flow whether it succeeds, is refused (a SUBACK return code 0x80, MQTT 3.1.1 §3.9.3, which
+ * Paho's asynchronous client reports as a success), never answered, or makes the broker drop the connection (then it is
+ * tried again only after a growing delay, so a broker that punishes the subscription cannot starve the events). Its
+ * state is in {@link #status()}, {@code commandSubscription}.
  */
 final class MqttPublisher implements AutoCloseable {
 
@@ -83,6 +87,15 @@ final class MqttPublisher implements AutoCloseable {
     /** Connection state. */
     enum State { CONNECTING, CONNECTED, BACKING_OFF, STOPPED }
 
+    /** State of the command subscription. */
+    enum Subscription { DISABLED, NOT_CONNECTED, PENDING, SUBSCRIBED, REFUSED, FAILED, DEFERRED }
+
+    /** SUBACK return code of a refused subscription (MQTT 3.1.1 §3.9.3). */
+    static final int SUBACK_FAILURE = 0x80;
+    /** First and longest delay before subscribing again after the broker dropped the connection on a subscription. */
+    static final long SUBSCRIBE_RETRY_MIN_MILLIS = 60_000;
+    static final long SUBSCRIBE_RETRY_MAX_MILLIS = 3_600_000;
+
     private static final class Inflight {
         final long sequence;
         volatile boolean acked;
@@ -115,6 +128,14 @@ final class MqttPublisher implements AutoCloseable {
     private volatile String lastError;
     private volatile int inflightCount;
     private volatile boolean lost;
+    private volatile Subscription subscription;
+    private volatile String subscriptionDetail;
+    /** No subscription before this instant (System.nanoTime); set when the broker dropped the connection on one. */
+    private volatile long subscribeNotBefore;
+    private volatile boolean subscribeDelayed;
+    private volatile long subscribeRetryMillis = SUBSCRIBE_RETRY_MIN_MILLIS;
+    /** The connection number the pending subscription was made on. */
+    private volatile long subscribedOn;
     /** Set while the publisher thread waits for acknowledgements: only then does an acknowledgement wake it. */
     private volatile boolean waiting;
     private MqttAsyncClient client;
@@ -143,6 +164,7 @@ final class MqttPublisher implements AutoCloseable {
         this.warn = warn;
         this.statusTopic = MonitoringTopics.status(settings.deviceId());
         this.stateSinceMillis = wallClock.millis();
+        this.subscription = commands == null ? Subscription.DISABLED : Subscription.NOT_CONNECTED;
         this.thread = new Thread(this::run, "carapace-mqtt-publisher");
         thread.setDaemon(true);
     }
@@ -165,11 +187,17 @@ final class MqttPublisher implements AutoCloseable {
         status.put("lastAcknowledgedSeq", lastAckedSeq);
         status.put("lastDelivery", lastDeliveryMillis == 0 ? null : Instant.ofEpochMilli(lastDeliveryMillis).toString());
         status.put("lastError", lastError);
+        status.put("commandSubscription", subscription.name());
+        status.put("commandSubscriptionDetail", subscriptionDetail);
         return status;
     }
 
     State state() {
         return state;
+    }
+
+    Subscription subscription() {
+        return subscription;
     }
 
     private void setState(State next) {
@@ -232,6 +260,9 @@ final class MqttPublisher implements AutoCloseable {
                 backoff = settings.reconnectMinMillis();
                 setState(State.CONNECTED);
                 info.accept("Connected to MQTT broker " + settings.brokerUrl() + " as " + settings.clientId());
+                if (commands != null) {
+                    subscription = Subscription.NOT_CONNECTED;
+                }
                 forward();
             } catch (MqttException | IOException e) {
                 lastError = describe(e);
@@ -243,6 +274,7 @@ final class MqttPublisher implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             }
+            afterConnectionEnded();
             if (!running) {
                 break;
             }
@@ -294,11 +326,82 @@ final class MqttPublisher implements AutoCloseable {
         lost = false;
         client.connect(options).waitForCompletion(settings.connectTimeoutSeconds() * 1000L + 1000);
         client.publish(statusTopic, statusPayload("online", null), 1, true).waitForCompletion(settings.connectTimeoutSeconds() * 1000L);
-        if (commands != null) {
-            // the session is clean, so the subscription is made again after every connect; a command sent while the
-            // device was offline is not delivered (the back end resends until it sees a report naming the command)
-            client.subscribe(MonitoringTopics.commandsFilter(settings.deviceId()), 1).waitForCompletion(
-                settings.connectTimeoutSeconds() * 1000L);
+    }
+
+    /**
+     * Subscribes to the command topics without waiting for the SUBACK (called on the publisher's thread once the
+     * connection is up, and again when a delay set after a dropped connection has passed). The session is clean, so the
+     * subscription is made again on every connection; a command sent while the device was offline is not delivered (the
+     * back end resends until it sees a report naming the command).
+     */
+    private void subscribeCommands() {
+        if (commands == null || subscription != Subscription.NOT_CONNECTED && subscription != Subscription.DEFERRED) {
+            return;
+        }
+        if (subscribeDelayed && System.nanoTime() - subscribeNotBefore < 0) {
+            subscription = Subscription.DEFERRED;
+            return;
+        }
+        subscription = Subscription.PENDING;
+        subscriptionDetail = null;
+        subscribedOn = connects;
+        long connection = connects;
+        try {
+            client.subscribe(MonitoringTopics.commandsFilter(settings.deviceId()), 1, null, new IMqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    if (connection != connects) {
+                        return; // an answer on a connection that is gone
+                    }
+                    int[] granted = token.getGrantedQos();
+                    // Paho 1.2.5's asynchronous client calls a SUBACK of 0x80 (refused, e.g. by the broker's ACL) a success
+                    if (granted == null || granted.length == 0 || granted[0] == SUBACK_FAILURE) {
+                        subscription = Subscription.REFUSED;
+                        subscriptionDetail = "the broker refused the subscription to "
+                            + MonitoringTopics.commandsFilter(settings.deviceId()) + " (SUBACK 0x80): no commands are received";
+                        warn.accept(subscriptionDetail + "; events are still sent");
+                    } else {
+                        subscription = Subscription.SUBSCRIBED;
+                        subscriptionDetail = null;
+                        subscribeDelayed = false;
+                        subscribeRetryMillis = SUBSCRIBE_RETRY_MIN_MILLIS;
+                    }
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable failure) {
+                    if (connection != connects) {
+                        return;
+                    }
+                    subscription = Subscription.FAILED;
+                    subscriptionDetail = "subscribing to the command topics failed: " + failure;
+                    warn.accept(subscriptionDetail + "; events are still sent");
+                }
+            });
+        } catch (MqttException | RuntimeException e) {
+            subscription = Subscription.FAILED;
+            subscriptionDetail = "subscribing to the command topics failed: " + e;
+            warn.accept(subscriptionDetail + "; events are still sent");
+        }
+    }
+
+    /** After a lost connection: a subscription still unanswered may be what the broker dropped it for. */
+    private void afterConnectionEnded() {
+        if (commands == null) {
+            return;
+        }
+        if (subscription == Subscription.PENDING && subscribedOn == connects) {
+            // some brokers close the connection instead of refusing a forbidden subscription (MQTT 3.1.1 §3.8.4 allows
+            // both): do not let the subscription cost the events their connection on every attempt
+            subscribeDelayed = true;
+            subscribeNotBefore = System.nanoTime() + subscribeRetryMillis * 1_000_000L;
+            subscriptionDetail = "the connection ended before the broker answered the subscription; it is tried again in "
+                + subscribeRetryMillis + " ms";
+            subscribeRetryMillis = Math.min(SUBSCRIBE_RETRY_MAX_MILLIS, subscribeRetryMillis * 2);
+            warn.accept(subscriptionDetail);
+            subscription = Subscription.DEFERRED;
+        } else if (subscription != Subscription.DEFERRED) {
+            subscription = Subscription.NOT_CONNECTED;
         }
     }
 
@@ -327,6 +430,7 @@ final class MqttPublisher implements AutoCloseable {
         };
         try {
             while (running && !lost && client.isConnected()) {
+                subscribeCommands();
                 releaseAcknowledged(inflight);
                 int room = settings.maxInflight() - inflight.size();
                 // read in batches: with messages in flight, wait until a useful number of acknowledgements freed room

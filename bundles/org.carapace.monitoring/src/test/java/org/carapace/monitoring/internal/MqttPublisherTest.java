@@ -65,9 +65,14 @@ class MqttPublisherTest {
     }
 
     private MqttPublisher publisher(String url, SSLSocketFactory tls, String username, String password) {
+        return publisher(url, tls, username, password, null);
+    }
+
+    private MqttPublisher publisher(String url, SSLSocketFactory tls, String username, String password,
+                                    MqttPublisher.CommandSink commands) {
         MqttPublisher.Settings settings = new MqttPublisher.Settings(url, "carapace-" + DEVICE, DEVICE, username,
             password == null ? null : password.toCharArray(), tls, 5, 5, 100, 1_000, 100, 50);
-        MqttPublisher publisher = new MqttPublisher(settings, journal, BOOT, Clock.systemUTC(), log::add, log::add);
+        MqttPublisher publisher = new MqttPublisher(settings, journal, BOOT, Clock.systemUTC(), log::add, log::add, commands);
         later(publisher);
         publisher.start();
         return publisher;
@@ -235,5 +240,73 @@ class MqttPublisherTest {
         wrong.close();
         publisher(broker.url("tcp"), null, "vehicle", "s3cret");
         assertEquals(range(1, 5), distinctInOrder(back.events(key.verifier(), DEVICE, 5, 20_000)));
+    }
+
+    @Test
+    void commandsArriveOnceSubscribedAndTheStatusSaysSo() throws Exception {
+        journalOpen();
+        MosquittoBroker broker = later(MosquittoBroker.start(temp.resolve("broker")));
+        List<String> arrived = new CopyOnWriteArrayList<>();
+        MqttPublisher publisher = publisher(broker.url("tcp"), null, null, null, (topic, payload, retained) -> arrived.add(topic));
+        await("subscribed", 10_000, () -> publisher.subscription() == MqttPublisher.Subscription.SUBSCRIBED);
+        assertEquals("SUBSCRIBED", publisher.status().get("commandSubscription"));
+        try (TestSubscriber backEnd = new TestSubscriber(broker.url("tcp"), null, null)) {
+            backEnd.publish("carapace/v1/" + DEVICE + "/commands/ota", new byte[] {1});
+        }
+        await("the command", 10_000, () -> arrived.size() == 1);
+        assertEquals("carapace/v1/" + DEVICE + "/commands/ota", arrived.get(0));
+    }
+
+    @Test
+    void refusedCommandSubscriptionIsShownAndEventsStillFlow() throws Exception {
+        // regression: Paho 1.2.5 reports a SUBACK of 0x80 (refused, e.g. by an ACL) as a success
+        journalOpen();
+        FakeBroker broker = later(new FakeBroker(FakeBroker.OnSubscribe.REFUSE));
+        emit(20);
+        MqttPublisher publisher = publisher(broker.url(), null, null, null, (topic, payload, retained) -> { });
+        await("the refusal", 10_000, () -> publisher.subscription() == MqttPublisher.Subscription.REFUSED);
+        await("the events acknowledged", 10_000, () -> acked() == 20);
+        assertEquals("REFUSED", publisher.status().get("commandSubscription"));
+        assertTrue(String.valueOf(publisher.status().get("commandSubscriptionDetail")).contains("0x80"));
+        assertEquals(1, broker.connects.get(), "the refusal did not cost the connection");
+        assertEquals(MqttPublisher.State.CONNECTED, publisher.state());
+    }
+
+    @Test
+    void brokerDroppingTheConnectionOnTheSubscriptionDoesNotStopTheEvents() throws Exception {
+        // regression: the subscription ran inside connect(); a broker closing the connection on a forbidden subscription
+        // made every connect fail, and the events stayed in the journal for good
+        journalOpen();
+        FakeBroker broker = later(new FakeBroker(FakeBroker.OnSubscribe.DISCONNECT));
+        emit(20);
+        MqttPublisher publisher = publisher(broker.url(), null, null, null, (topic, payload, retained) -> { });
+        await("the events acknowledged", 15_000, () -> acked() == 20);
+        await("the subscription deferred", 10_000, () -> publisher.subscription() == MqttPublisher.Subscription.DEFERRED);
+        Thread.sleep(1_000);
+        assertEquals(1, broker.subscribes.get(), "not tried again on every connect");
+        assertEquals(MqttPublisher.State.CONNECTED, publisher.state());
+    }
+
+    @Test
+    void unansweredSubscriptionDoesNotHoldUpTheEvents() throws Exception {
+        // regression: connect() waited for the SUBACK and failed when it came late
+        journalOpen();
+        FakeBroker broker = later(new FakeBroker(FakeBroker.OnSubscribe.IGNORE));
+        emit(20);
+        MqttPublisher publisher = publisher(broker.url(), null, null, null, (topic, payload, retained) -> { });
+        await("the events acknowledged", 10_000, () -> acked() == 20);
+        assertEquals(MqttPublisher.Subscription.PENDING, publisher.subscription());
+        Thread.sleep(6_000); // longer than the connect timeout the old code waited for the SUBACK
+        assertEquals(1, broker.connects.get());
+        assertEquals(MqttPublisher.State.CONNECTED, publisher.state());
+    }
+
+    @Test
+    void withoutCommandSinkThereIsNoSubscription() throws Exception {
+        journalOpen();
+        MosquittoBroker broker = later(MosquittoBroker.start(temp.resolve("broker")));
+        MqttPublisher publisher = publisher(broker.url("tcp"), null, null, null);
+        await("connected", 10_000, () -> publisher.state() == MqttPublisher.State.CONNECTED);
+        assertEquals("DISABLED", publisher.status().get("commandSubscription"));
     }
 }
