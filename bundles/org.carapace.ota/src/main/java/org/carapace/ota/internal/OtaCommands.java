@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.carapace.api.events.SecurityEventType;
 import org.carapace.api.ota.OtaException;
 import org.carapace.api.ota.OtaException.Reason;
@@ -40,6 +41,7 @@ final class OtaCommands {
     private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Set<String> seen = new LinkedHashSet<>();
     private final Thread worker;
+    private volatile boolean running = true;
 
     /**
      * @param inbox where fetched packages go
@@ -72,12 +74,16 @@ final class OtaCommands {
     }
 
     private void run() {
-        while (!Thread.currentThread().isInterrupted()) {
+        // the flag, not the interrupt, ends the loop: code under handle() (the JDK's HTTP body stream) may swallow one
+        while (running) {
             byte[] payload;
             try {
-                payload = queue.take();
+                payload = queue.poll(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 return;
+            }
+            if (payload == null || !running) {
+                continue;
             }
             try {
                 handle(payload);
@@ -117,6 +123,12 @@ final class OtaCommands {
             // the installer's inbox watcher sees the rename
             logger.info("OTA: command {}: package fetched into {}", command.id(), file);
         } catch (OtaException e) {
+            if (!running) {
+                // stopped in the middle of the download: the fetcher removed what it had written; nothing is reported
+                // through a component that is going away (the back end resends, the command's id was not kept)
+                logger.info("OTA: command {} abandoned: the installer stopped during its download", command.id());
+                return;
+            }
             fail(command.id(), e);
         }
     }
@@ -127,8 +139,18 @@ final class OtaCommands {
             e.getMessage(), List.of(), id));
     }
 
+    /**
+     * Stops the worker: a download in progress is cut off (its stream closed; the temporary file removed, nothing
+     * renamed into the inbox) and the commands still waiting are dropped.
+     */
     void close() throws InterruptedException {
+        running = false;
+        queue.clear();
+        fetcher.cancel();
         worker.interrupt();
         worker.join(10_000);
+        if (worker.isAlive()) {
+            logger.warn("OTA: the download thread did not stop within 10 s");
+        }
     }
 }

@@ -100,8 +100,9 @@ public final class OtaComponent implements CommandHandler {
         logger.info("OTA installer: inbox {}, state {}, hardware '{}', limits {}, health timeout {} ms, protected {}, command sources {}",
             settings.inbox(), settings.directory(), settings.hardwareId(), limits, config.healthTimeoutMillis(), protectedBundles,
             sources.isEmpty() ? "none (commands refused)" : sources.sources());
+        // the command thread is started by the installer's thread once installer.start() has created the inbox and
+        // removed stale .command-*.part files: started now, a download could lose its temporary file to that clean-up
         worker.start();
-        commands.start();
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -149,6 +150,7 @@ public final class OtaComponent implements CommandHandler {
             problem = "the installer cannot start, no update will be installed: " + e.getMessage();
             return;
         }
+        commands.start();
         while (!Thread.currentThread().isInterrupted()) {
             // packages wait in the inbox until the trust service is there (at start it may come after the installer):
             // without it every package would be refused and lost

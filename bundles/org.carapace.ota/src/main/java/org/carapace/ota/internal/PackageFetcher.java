@@ -47,6 +47,9 @@ final class PackageFetcher {
     private final long maxBytes;
     private final Duration timeout;
     private volatile HttpClient client;
+    /** The body being read, so {@link #cancel()} can end a read the thread's interrupt would not end. */
+    private volatile InputStream current;
+    private volatile boolean cancelled;
 
     PackageFetcher(PackageSources sources, long maxBytes, Duration timeout) {
         if (maxBytes < 1 || timeout.isNegative() || timeout.isZero()) {
@@ -55,6 +58,19 @@ final class PackageFetcher {
         this.sources = sources;
         this.maxBytes = maxBytes;
         this.timeout = timeout;
+    }
+
+    /**
+     * Cuts off the download in progress, if any, and refuses every later one ({@code DOWNLOAD_FAILED}): the thread
+     * reading it returns at once, removes its temporary file and renames nothing into the inbox. The JDK's HTTP body
+     * stream does not end a blocking read on an interrupt; closing it does.
+     */
+    void cancel() {
+        cancelled = true;
+        InputStream in = current;
+        if (in != null) {
+            closeQuietly(in);
+        }
     }
 
     /** Checks the command's location against the allowed sources; answers it as a URI. */
@@ -89,6 +105,10 @@ final class PackageFetcher {
             try (InputStream in = open(location, limit, command);
                  FileChannel out = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+                current = in;
+                if (cancelled) {
+                    throw new OtaException(Reason.DOWNLOAD_FAILED, "the download of command " + command.id() + " was cancelled");
+                }
                 AtomicBoolean finished = new AtomicBoolean();
                 AtomicBoolean timedOut = new AtomicBoolean();
                 // a blocking read cannot be given a deadline; closing the stream from another thread ends it
@@ -102,6 +122,9 @@ final class PackageFetcher {
                 try {
                     copy(in, out, limit, command, timedOut);
                 } catch (IOException e) {
+                    if (cancelled) {
+                        throw new OtaException(Reason.DOWNLOAD_FAILED, "the download of command " + command.id() + " was cancelled", e);
+                    }
                     if (timedOut.get()) {
                         throw new OtaException(Reason.DOWNLOAD_FAILED, "fetching " + describe(location) + " did not finish within "
                             + timeout.toMillis() + " ms", e);
@@ -109,6 +132,11 @@ final class PackageFetcher {
                     throw new OtaException(Reason.DOWNLOAD_FAILED, "fetching " + describe(location) + " failed: " + e.getMessage(), e);
                 } finally {
                     finished.set(true);
+                    current = null;
+                }
+                if (cancelled) {
+                    // a stream closed by cancel() may end as if the body were complete
+                    throw new OtaException(Reason.DOWNLOAD_FAILED, "the download of command " + command.id() + " was cancelled");
                 }
                 out.force(true);
             } catch (IOException e) {

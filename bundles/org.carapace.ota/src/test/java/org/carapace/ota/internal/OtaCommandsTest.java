@@ -53,12 +53,25 @@ class OtaCommandsTest {
                 out.write(PACKAGE);
             }
         });
+        server.createContext("/ota/slow.ota", exchange -> {
+            requests.incrementAndGet();
+            exchange.sendResponseHeaders(200, 1000);
+            try (OutputStream out = exchange.getResponseBody()) {
+                for (int i = 0; i < 1000; i++) {
+                    out.write('x');
+                    out.flush();
+                    Thread.sleep(100);
+                }
+            } catch (IOException | InterruptedException e) {
+                // the client hung up
+            }
+        });
         server.start();
         base = "http://127.0.0.1:" + server.getAddress().getPort();
         Logger logger = (Logger) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Logger.class},
             (proxy, method, args) -> method.getReturnType() == boolean.class ? false : null);
         commands = new OtaCommands("dev-1", new PackageFetcher(PackageSources.parse(new String[] {base + "/ota/"}), 1 << 20,
-            Duration.ofSeconds(5)), inbox, (type, outcome) -> {
+            Duration.ofSeconds(60)), inbox, (type, outcome) -> {
                 assertEquals(SecurityEventType.OTA_STATUS, type);
                 progress.add(outcome.state() + " " + outcome.command());
             }, (type, outcome) -> {
@@ -68,7 +81,8 @@ class OtaCommandsTest {
     }
 
     @AfterEach
-    void tearDown() {
+    void tearDown() throws InterruptedException {
+        commands.close();
         server.stop(0);
     }
 
@@ -173,5 +187,37 @@ class OtaCommandsTest {
         Installer.Outcome outcome = onlyFailure();
         assertEquals("q-overflow", outcome.command());
         assertTrue(outcome.message().contains("already waiting"), outcome.message());
+    }
+
+    @Test
+    void closeCutsOffARunningDownloadAndEndsTheThread() throws Exception {
+        // regression: the JDK's HTTP body stream swallows the interrupt, so close() returned after 10 s with the download
+        // still running, which later renamed its package into the inbox and reported through the stopped component
+        commands.start();
+        commands.submit(json("c-slow", "dev-1", "2026-12-05T00:00:00Z", base + "/ota/slow.ota"));
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (progress.isEmpty() || inboxFiles().isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "the download started");
+            Thread.sleep(20);
+        }
+        Thread.sleep(300);
+        long start = System.nanoTime();
+        commands.close();
+        long took = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(took < 3_000, "close() took " + took + " ms");
+        Thread worker = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("carapace-ota-download"))
+            .filter(Thread::isAlive).findAny().orElse(null);
+        assertNull(worker, "the download thread has ended");
+        assertEquals(List.of(), inboxFiles(), "the temporary file is removed, nothing renamed into the inbox");
+        assertEquals(List.of(), failed, "nothing reported through the stopped component");
+    }
+
+    @Test
+    void closeEndsAnIdleWorker() throws Exception {
+        commands.start();
+        Thread.sleep(100);
+        commands.close();
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("carapace-ota-download")
+            && t.isAlive()), "the worker has ended");
     }
 }
