@@ -23,7 +23,7 @@ import org.carapace.api.trust.MalformedDocumentException;
  * @param id the back end's id of the command, {@code [A-Za-z0-9._-]{1,64}}; reports carry it as {@code command}
  * @param device the device the command is for
  * @param expires from this instant the command is refused (a captured command cannot be replayed later)
- * @param location {@code https://}, {@code http://} or {@code file:} location of the package
+ * @param location {@code https://} or {@code http://} location of the package
  * @param sha256 the package's SHA-256 in lowercase hex, if the back end pins it
  * @param length the package's length in bytes, if the back end pins it
  */

@@ -46,7 +46,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     String[] protectedBundles() default {"org.carapace.ota", "org.carapace.api"};
 
     @AttributeDefinition(name = "Command sources", description = "Location prefixes an ota command from the back end may point to: "
-        + "https://host[:port]/path/, http://host[:port]/path/ or file:/directory/ (several per entry, separated by commas). "
+        + "https://host[:port]/path/ or http://host[:port]/path/ (several per entry, separated by commas; file: is not supported). "
         + "Empty: every command is refused; packages still arrive through the inbox.")
     String[] commandSources() default {};
 

@@ -17,10 +17,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.carapace.api.io.AtomicFiles;
 import org.carapace.api.ota.LimitExceededException;
 import org.carapace.api.ota.OtaException;
@@ -28,14 +30,18 @@ import org.carapace.api.ota.OtaException.Reason;
 
 /**
  * Fetches the package a command points to into the inbox, bounded in every direction: only locations the
- * {@link PackageSources} allow; at most {@code maxBytes} (or the command's length) read, whatever the server claims;
+ * {@link PackageSources} allow; no download while an earlier command's package still waits in the inbox, nor unless
+ * the inbox's file system has room for {@code maxBytes} (or the command's length); at most that many bytes read,
+ * whatever the server claims;
  * the whole transfer within {@code timeout} (connect, headers and body: a server that trickles is cut off); no
  * redirects (they could leave the allowed sources); the command's length and SHA-256 checked when it gives them.
  *
  * <p>The bytes go to a hidden temporary file in the inbox ({@code .command-<id>.part}, which the installer ignores),
  * are flushed with {@code fsync}, and only then renamed to {@code command-<id>.ota} (and the directory flushed): the
  * installer never sees a partial package. On any failure the temporary file is removed and nothing is left in the
- * inbox. The package's signatures are not checked here: the installer does that, as for every package.
+ * inbox (a package whose directory flush failed after the rename is removed again: it was reported failed). Errors of
+ * the source are {@code DOWNLOAD_FAILED}, errors writing the inbox (a full disk, a missing inbox) {@code STORAGE}.
+ * The package's signatures are not checked here: the installer does that, as for every package.
  */
 final class PackageFetcher {
 
@@ -51,7 +57,42 @@ final class PackageFetcher {
     private volatile InputStream current;
     private volatile boolean cancelled;
 
+    /** Where the fetcher writes: the file system, or in tests one that fails. */
+    interface Storage {
+        /** Creates the temporary file, mode 0600; fails if it exists. */
+        FileChannel create(Path temp) throws IOException;
+
+        void fsyncDirectory(Path directory) throws IOException;
+
+        long usableSpace(Path directory) throws IOException;
+    }
+
+    static final Storage FILE_SYSTEM = new Storage() {
+        @Override
+        public FileChannel create(Path temp) throws IOException {
+            return FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+
+        @Override
+        public void fsyncDirectory(Path directory) throws IOException {
+            AtomicFiles.fsyncDirectory(directory);
+        }
+
+        @Override
+        public long usableSpace(Path directory) throws IOException {
+            return Files.getFileStore(directory).getUsableSpace();
+        }
+    };
+
+    private final Storage storage;
+
     PackageFetcher(PackageSources sources, long maxBytes, Duration timeout) {
+        this(sources, maxBytes, timeout, FILE_SYSTEM);
+    }
+
+    PackageFetcher(PackageSources sources, long maxBytes, Duration timeout, Storage storage) {
+        this.storage = storage;
         if (maxBytes < 1 || timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("maxBytes and the download timeout must be positive");
         }
@@ -82,9 +123,10 @@ final class PackageFetcher {
      * Fetches the command's package into the inbox.
      *
      * @return the package in the inbox, {@code command-<id>.ota}
-     * @throws OtaException {@code SOURCE_NOT_ALLOWED}, {@code TOO_LARGE}, {@code DOWNLOAD_FAILED},
-     *                      {@code LENGTH_MISMATCH}, {@code HASH_MISMATCH}, or {@code STORAGE} (the inbox could not be
-     *                      written, or a package of this command is already waiting)
+     * @throws OtaException {@code SOURCE_NOT_ALLOWED}, {@code TOO_LARGE}, {@code DOWNLOAD_FAILED} (the source could not
+     *                      be read, or the download was cancelled), {@code LENGTH_MISMATCH}, {@code HASH_MISMATCH}, or
+     *                      {@code STORAGE}: a command's package is still waiting in the inbox, the inbox's file system
+     *                      has less room than the package may take, or the inbox could not be written
      */
     Path fetch(OtaCommand command, Path inbox) throws OtaException {
         URI location = sources.check(command.location());
@@ -93,18 +135,20 @@ final class PackageFetcher {
             throw new LimitExceededException("the package of command " + command.id() + " (" + expected.getAsLong() + " bytes)", maxBytes);
         }
         long limit = expected.isPresent() ? expected.getAsLong() : maxBytes;
+        requireRoom(command, inbox, limit);
         Path target = inbox.resolve(command.inboxName());
-        if (Files.exists(target)) {
-            throw new OtaException(Reason.STORAGE, "a package of command " + command.id() + " is already waiting in the inbox");
-        }
         Path temp = inbox.resolve(TEMP_PREFIX + command.id() + TEMP_SUFFIX);
         boolean done = false;
         try {
-            Files.deleteIfExists(temp);
+            FileChannel out;
+            try {
+                Files.deleteIfExists(temp);
+                out = storage.create(temp);
+            } catch (IOException e) {
+                throw storageFailure(command, inbox, e);
+            }
             long deadline = System.nanoTime() + timeout.toNanos();
-            try (InputStream in = open(location, limit, command);
-                 FileChannel out = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+            try (out; InputStream in = open(location, limit, command)) {
                 current = in;
                 if (cancelled) {
                     throw new OtaException(Reason.DOWNLOAD_FAILED, "the download of command " + command.id() + " was cancelled");
@@ -120,7 +164,7 @@ final class PackageFetcher {
                     }
                 });
                 try {
-                    copy(in, out, limit, command, timedOut);
+                    copy(in, out, limit, command, timedOut, inbox);
                 } catch (IOException e) {
                     if (cancelled) {
                         throw new OtaException(Reason.DOWNLOAD_FAILED, "the download of command " + command.id() + " was cancelled", e);
@@ -138,20 +182,34 @@ final class PackageFetcher {
                     // a stream closed by cancel() may end as if the body were complete
                     throw new OtaException(Reason.DOWNLOAD_FAILED, "the download of command " + command.id() + " was cancelled");
                 }
-                out.force(true);
+                try {
+                    out.force(true);
+                } catch (IOException e) {
+                    throw storageFailure(command, inbox, e);
+                }
             } catch (IOException e) {
+                // closing the source or the file
                 throw new OtaException(Reason.DOWNLOAD_FAILED, "fetching " + describe(location) + " failed: " + e, e);
             }
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-                AtomicFiles.fsyncDirectory(inbox);
             } catch (IOException e) {
-                throw new OtaException(Reason.STORAGE, "cannot put the package of command " + command.id() + " into the inbox: " + e, e);
+                throw storageFailure(command, inbox, e);
+            }
+            try {
+                storage.fsyncDirectory(inbox);
+            } catch (IOException e) {
+                // reported failed, so it must not be installed either: the rename may not survive a power loss, and
+                // the back end, told 'failed', would send the command again
+                try {
+                    Files.deleteIfExists(target);
+                } catch (IOException again) {
+                    e.addSuppressed(again);
+                }
+                throw storageFailure(command, inbox, e);
             }
             done = true;
             return target;
-        } catch (IOException e) {
-            throw new OtaException(Reason.STORAGE, "cannot write to the inbox " + inbox + ": " + e, e);
         } finally {
             if (!done) {
                 try {
@@ -163,8 +221,35 @@ final class PackageFetcher {
         }
     }
 
+    private static OtaException storageFailure(OtaCommand command, Path inbox, IOException e) {
+        return new OtaException(Reason.STORAGE, "cannot put the package of command " + command.id() + " into the inbox " + inbox + ": "
+            + e, e);
+    }
+
+    /**
+     * Bounds the inbox's disk use: one command's package waits there at a time, and a download starts only when the
+     * file system has room for as much as it may write.
+     */
+    private void requireRoom(OtaCommand command, Path inbox, long limit) throws OtaException {
+        try (Stream<Path> files = Files.list(inbox)) {
+            List<String> waiting = files.map(f -> f.getFileName().toString())
+                .filter(n -> n.startsWith(Installer.COMMAND_PREFIX) && n.endsWith(Installer.SUFFIX)).sorted().toList();
+            if (!waiting.isEmpty()) {
+                throw new OtaException(Reason.STORAGE, "the package " + waiting.get(0) + " of an earlier command is still waiting in the "
+                    + "inbox; command " + command.id() + " is refused, send it again once that one is reported");
+            }
+            long usable = storage.usableSpace(inbox);
+            if (usable < limit) {
+                throw new OtaException(Reason.STORAGE, "the inbox's file system has " + usable + " bytes free, command " + command.id()
+                    + " may need " + limit);
+            }
+        } catch (IOException e) {
+            throw storageFailure(command, inbox, e);
+        }
+    }
+
     /** Copies at most {@code limit} bytes, hashing them; checks the command's length and SHA-256. */
-    private static void copy(InputStream in, FileChannel out, long limit, OtaCommand command, AtomicBoolean timedOut)
+    private static void copy(InputStream in, FileChannel out, long limit, OtaCommand command, AtomicBoolean timedOut, Path inbox)
         throws IOException, OtaException {
         MessageDigest sha;
         try {
@@ -182,8 +267,13 @@ final class PackageFetcher {
             }
             sha.update(buffer, 0, n);
             ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
-            while (chunk.hasRemaining()) {
-                out.write(chunk);
+            try {
+                while (chunk.hasRemaining()) {
+                    out.write(chunk);
+                }
+            } catch (IOException e) {
+                // the disk, not the source: e.g. ENOSPC
+                throw storageFailure(command, inbox, e);
             }
         }
         if (timedOut.get()) {
@@ -211,27 +301,6 @@ final class PackageFetcher {
     }
 
     private InputStream open(URI location, long limit, OtaCommand command) throws IOException, OtaException {
-        if (location.getScheme().equalsIgnoreCase("file")) {
-            Path file = Path.of(location);
-            Path real;
-            try {
-                real = file.toRealPath();
-            } catch (IOException e) {
-                throw new OtaException(Reason.DOWNLOAD_FAILED, "cannot read " + file + ": " + e, e);
-            }
-            // the allow-list compared the path as written; a symbolic link must not lead out of the allowed directory
-            Path root = sources.fileRoot(location);
-            Path realRoot = Files.exists(root) ? root.toRealPath() : root;
-            if (!real.startsWith(realRoot) || !Files.isRegularFile(real)) {
-                throw new OtaException(Reason.SOURCE_NOT_ALLOWED, file + " is not a regular file under " + root);
-            }
-            long size = Files.size(real);
-            if (size > limit) {
-                throw tooMuch(command, limit);
-            }
-            // not through a link swapped in since the check
-            return Files.newInputStream(real, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-        }
         HttpRequest request = HttpRequest.newBuilder(location).GET().timeout(timeout).header("Accept", "application/octet-stream").build();
         HttpResponse<InputStream> response;
         try {

@@ -1,8 +1,9 @@
 package org.carapace.ota.internal;
 
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Path;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -14,22 +15,33 @@ import org.carapace.api.ota.OtaException.Reason;
  * ({@code commandSources}), so that even an authenticated back end (or a stolen device key) cannot make the device
  * fetch from anywhere else. Empty: every command is refused.
  *
- * <p>A prefix is {@code https://host[:port]/path/}, {@code http://host[:port]/path/} or {@code file:/directory/}.
- * A location matches when its scheme, host (case-insensitive) and effective port equal the prefix's and its path,
- * normalised, lies under the prefix's path; it may carry a query (pre-signed URLs) but no user info and no fragment,
- * and its path no {@code ..} segment, backslash or encoded slash, dot or backslash, so a server cannot be asked for a
- * path other than the one compared. Matching is structural, never on the string: {@code https://a.example@evil/} does
- * not match {@code https://a.example/}.
+ * <p>A prefix is {@code https://host[:port]/path/} or {@code http://host[:port]/path/}. A location matches when its
+ * scheme, host (case-insensitive; an IPv6 literal in its canonical form) and effective port equal the prefix's and its
+ * path lies under the prefix's path. It may carry a query (pre-signed URLs) but no user info and no fragment, and its
+ * path is held to a form every server reads the same way: only unreserved characters, {@code /} and the sub-delimiters
+ * other than {@code ;} (RFC 3986 §2.2, §2.3; a {@code ;} starts path parameters, which some servers strip before
+ * mapping the path, e.g. {@code /ota/..;/elsewhere/}); percent-escapes only of unreserved characters (RFC 3986 §2.3
+ * lets a server decode them), which are decoded before the comparison, so {@code %2e%2e} is a {@code ..}, and every
+ * other escape ({@code %25}, {@code %2f}, {@code %c0%af}, {@code %00}, ...) is refused; no {@code ..} or {@code .}
+ * segment, no {@code //}. Matching is structural, never on the string: {@code https://a.example@evil/} does not match
+ * {@code https://a.example/}.
+ *
+ * <p>{@code file:} locations are not supported: a path cannot be checked and then opened without a race through its
+ * parent directories, and a package on local storage needs no command (it is dropped into the inbox).
  */
 final class PackageSources {
 
-    /** One allowed prefix. */
+    /** One allowed prefix; {@code path} is decoded (unreserved escapes only) and ends with {@code /}. */
     record Source(String scheme, String host, int port, String path) {
         @Override
         public String toString() {
-            return scheme.equals("file") ? "file:" + path : scheme + "://" + host + ":" + port + path;
+            return scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + path;
         }
     }
+
+    private static final String UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+    /** RFC 3986 pchar without percent-escapes and without ';'. */
+    private static final String PATH_CHARS = UNRESERVED + "/!$&'()*+,=:@";
 
     private final List<Source> sources;
 
@@ -63,48 +75,96 @@ final class PackageSources {
             throw new IllegalArgumentException("commandSources: '" + prefix + "' is not a URI: " + e.getMessage(), e);
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (uri.isOpaque()) {
-            // file:relative/ would otherwise become the root directory
-            throw new IllegalArgumentException("commandSources: '" + prefix + "' must be hierarchical (scheme://host/path/ or file:/dir/)");
+        if (scheme.equals("file")) {
+            throw new IllegalArgumentException("commandSources: '" + prefix + "': file: sources are not supported (a package on "
+                + "local storage goes into the inbox)");
         }
-        if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
-            throw new IllegalArgumentException("commandSources: '" + prefix + "' may not carry a query, a fragment or user info");
+        if (!scheme.equals("https") && !scheme.equals("http")) {
+            throw new IllegalArgumentException("commandSources: '" + prefix + "' must be https:// or http://");
         }
-        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        if (uri.isOpaque() || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+            throw new IllegalArgumentException("commandSources: '" + prefix + "' must be scheme://host[:port]/path/ without a query, "
+                + "a fragment or user info");
+        }
+        String raw = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        String path = plainPath(raw);
+        if (path == null) {
+            throw new IllegalArgumentException("commandSources: '" + prefix + "' has a path with '..', '.', '//', ';', a backslash, "
+                + "a character outside RFC 3986's unreserved and sub-delimiters, or an escape of a reserved character");
+        }
         if (!path.endsWith("/")) {
             path = path + "/"; // so /ota never admits /ota-evil
         }
-        checkPath(path, prefix, true);
-        switch (scheme) {
-            case "https", "http" -> {
-                if (uri.getHost() == null) {
-                    throw new IllegalArgumentException("commandSources: '" + prefix + "' has no host");
-                }
-                return new Source(scheme, uri.getHost().toLowerCase(Locale.ROOT), port(scheme, uri.getPort()), path);
-            }
-            case "file" -> {
-                if (uri.getRawAuthority() != null || !path.startsWith("/")) {
-                    throw new IllegalArgumentException("commandSources: '" + prefix + "' must be file:/absolute/directory/");
-                }
-                return new Source(scheme, "", -1, path);
-            }
-            default -> throw new IllegalArgumentException("commandSources: '" + prefix + "' must be https://, http:// or file:");
+        String host = host(uri);
+        if (host == null) {
+            throw new IllegalArgumentException("commandSources: '" + prefix + "' has no usable host");
         }
+        return new Source(scheme, host, port(scheme, uri.getPort()), path);
     }
 
     private static int port(String scheme, int port) {
         return port != -1 ? port : scheme.equals("https") ? 443 : 80;
     }
 
-    private static boolean checkPath(String rawPath, String what, boolean config) {
-        String lower = rawPath.toLowerCase(Locale.ROOT);
-        boolean bad = lower.contains("%2f") || lower.contains("%2e") || lower.contains("%5c") || rawPath.contains("\\")
-            || rawPath.contains("//") || ("/" + rawPath + "/").contains("/../") || ("/" + rawPath + "/").contains("/./");
-        if (bad && config) {
-            throw new IllegalArgumentException("commandSources: '" + what + "' has a path with '..', '.', '//', a backslash or an "
-                + "encoded slash, dot or backslash");
+    /** The host, lower case; an IPv6 literal in canonical form without brackets; null when there is none or it has a zone. */
+    private static String host(URI uri) {
+        String host = uri.getHost();
+        if (host == null || host.isEmpty()) {
+            return null;
         }
-        return !bad;
+        if (host.startsWith("[")) {
+            if (host.contains("%")) {
+                return null; // a zone id names an interface of this device, not a server
+            }
+            try {
+                // a literal: no name lookup happens
+                return InetAddress.getByName(host.substring(1, host.length() - 1)).getHostAddress().toLowerCase(Locale.ROOT);
+            } catch (UnknownHostException e) {
+                return null;
+            }
+        }
+        return host.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The path with its escapes of unreserved characters decoded, or null when it is not a plain path: a character
+     * outside {@link #PATH_CHARS}, an escape of anything else, a malformed escape, a {@code ..} or {@code .} segment, or
+     * an empty segment.
+     */
+    static String plainPath(String raw) {
+        if (!raw.startsWith("/")) {
+            return null;
+        }
+        StringBuilder decoded = new StringBuilder(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= raw.length()) {
+                    return null;
+                }
+                int value = hex(raw.charAt(i + 1)) << 4 | hex(raw.charAt(i + 2));
+                if (value < 0 || UNRESERVED.indexOf(value) < 0) {
+                    return null;
+                }
+                decoded.append((char) value);
+                i += 2;
+            } else if (PATH_CHARS.indexOf(c) >= 0) {
+                decoded.append(c);
+            } else {
+                return null;
+            }
+        }
+        String path = decoded.toString();
+        String wrapped = path.endsWith("/") ? path : path + "/";
+        if (wrapped.contains("//") || wrapped.contains("/../") || wrapped.contains("/./")) {
+            return null;
+        }
+        return path;
+    }
+
+    private static int hex(char c) {
+        int digit = Character.digit(c, 16);
+        return digit < 0 || c > 'f' ? -1 << 8 : digit;
     }
 
     boolean isEmpty() {
@@ -129,27 +189,23 @@ final class PackageSources {
             throw new OtaException(Reason.SOURCE_NOT_ALLOWED, "location is not a URI: " + e.getMessage(), e);
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("https") && !scheme.equals("http") && !scheme.equals("file")) {
-            throw new OtaException(Reason.SOURCE_NOT_ALLOWED, "location scheme '" + scheme + "' is not supported (https, http, file)");
+        if (!scheme.equals("https") && !scheme.equals("http")) {
+            throw new OtaException(Reason.SOURCE_NOT_ALLOWED, "location scheme '" + scheme + "' is not supported (https, http)");
         }
         if (uri.isOpaque() || uri.getRawUserInfo() != null || uri.getRawFragment() != null) {
             throw new OtaException(Reason.SOURCE_NOT_ALLOWED, "location may not carry user info or a fragment, and must be hierarchical");
         }
-        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
-        if (!checkPath(path, location, false) || path.endsWith("/")) {
-            throw new OtaException(Reason.SOURCE_NOT_ALLOWED, "location path '" + path + "' is not a plain file path");
+        String raw = uri.getRawPath() == null ? "" : uri.getRawPath();
+        String path = plainPath(raw);
+        if (path == null || path.endsWith("/")) {
+            throw new OtaException(Reason.SOURCE_NOT_ALLOWED, "location path '" + raw + "' is not a plain file path (no '..', '.', "
+                + "'//', ';', backslash, or escape other than of an unreserved character)");
         }
-        if (scheme.equals("file") && uri.getRawQuery() != null) {
-            throw new OtaException(Reason.SOURCE_NOT_ALLOWED, "a file: location has no query");
+        String host = host(uri);
+        if (host == null) {
+            throw new OtaException(Reason.SOURCE_NOT_ALLOWED, "location has no usable host");
         }
-        String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
-        int port = scheme.equals("file") ? -1 : port(scheme, uri.getPort());
-        if (!scheme.equals("file") && host.isEmpty()) {
-            throw new OtaException(Reason.SOURCE_NOT_ALLOWED, "location has no host");
-        }
-        if (scheme.equals("file") && uri.getRawAuthority() != null) {
-            throw new OtaException(Reason.SOURCE_NOT_ALLOWED, "a file: location has no host");
-        }
+        int port = port(scheme, uri.getPort());
         for (Source source : sources) {
             if (source.scheme().equals(scheme) && source.host().equals(host) && source.port() == port && path.startsWith(source.path())) {
                 return uri;
@@ -157,17 +213,6 @@ final class PackageSources {
         }
         throw new OtaException(Reason.SOURCE_NOT_ALLOWED, sources.isEmpty()
             ? "no command sources are configured (commandSources): every command location is refused"
-            : "location " + scheme + "://" + host + (port < 0 ? "" : ":" + port) + path + " is under none of the configured sources "
-                + sources);
-    }
-
-    /** The allowed directory a {@code file:} location lies under (for the check of its real path after links). */
-    Path fileRoot(URI location) {
-        for (Source source : sources) {
-            if (source.scheme().equals("file") && location.getRawPath().startsWith(source.path())) {
-                return Path.of(source.path());
-            }
-        }
-        throw new IllegalStateException("not an allowed file location: " + location);
+            : "location " + new Source(scheme, host, port, path) + " is under none of the configured sources " + sources);
     }
 }
