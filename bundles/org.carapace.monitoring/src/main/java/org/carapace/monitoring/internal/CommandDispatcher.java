@@ -1,6 +1,10 @@
 package org.carapace.monitoring.internal;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -11,6 +15,7 @@ import org.carapace.api.monitoring.EventEnvelope;
 import org.carapace.api.monitoring.EventVerifier;
 import org.carapace.api.monitoring.MalformedEventException;
 import org.carapace.api.monitoring.MonitoringTopics;
+import org.osgi.framework.Constants;
 
 /**
  * Checks each message that arrives on this device's command topics and hands the authenticated ones to the
@@ -28,7 +33,8 @@ final class CommandDispatcher {
     private final String deviceId;
     private final EventVerifier verifier;
     private final Consumer<String> warn;
-    private final Map<String, CommandHandler> handlers = new ConcurrentHashMap<>();
+    /** Per name, every registered handler, the one in use first (highest service ranking, then lowest service id). */
+    private final Map<String, List<Registration>> handlers = new HashMap<>();
     private final AtomicLong accepted = new AtomicLong();
     private final Map<String, AtomicLong> dropped = new ConcurrentHashMap<>();
     private volatile String lastDrop;
@@ -41,18 +47,82 @@ final class CommandDispatcher {
         this.warn = warn;
     }
 
-    void add(String name, CommandHandler handler) {
-        if (!MonitoringTopics.isName(name)) {
-            warn.accept("A command handler with the invalid name '" + name + "' is ignored");
-            return;
-        }
-        handlers.put(name, handler);
+    private record Registration(CommandHandler handler, int ranking, long serviceId) {
+        static final Comparator<Registration> ORDER = Comparator.comparingInt(Registration::ranking).reversed()
+            .thenComparingLong(Registration::serviceId);
     }
 
-    void remove(String name, CommandHandler handler) {
-        if (name != null) {
-            handlers.remove(name, handler);
+    /**
+     * A handler service came (whiteboard): it is used for its name if it ranks highest (OSGi Core §5.2.5: highest
+     * {@code service.ranking}, then lowest {@code service.id}); the others wait and take over when it goes. A handler
+     * without a valid {@link CommandHandler#NAME} (missing, not a String, not a topic level) is refused with a warning.
+     */
+    void add(Map<String, ?> properties, CommandHandler handler) {
+        Object name = properties.get(CommandHandler.NAME);
+        if (!(name instanceof String) || !MonitoringTopics.isName((String) name)) {
+            warn.accept("A command handler with the invalid or missing name " + (name instanceof String ? "'" + escape((String) name) + "'"
+                : String.valueOf(name == null ? null : name.getClass().getName())) + " (property " + CommandHandler.NAME
+                + ") is ignored");
+            return;
         }
+        Object ranking = properties.get(Constants.SERVICE_RANKING);
+        Object id = properties.get(Constants.SERVICE_ID);
+        Registration registration = new Registration(handler, ranking instanceof Integer r ? r : 0,
+            id instanceof Long l ? l : Long.MAX_VALUE);
+        synchronized (handlers) {
+            List<Registration> list = handlers.computeIfAbsent((String) name, n -> new ArrayList<>());
+            list.add(registration);
+            list.sort(Registration.ORDER);
+            if (list.size() > 1) {
+                warn.accept("Several handlers for the command '" + name + "': using the one with the highest service.ranking ("
+                    + list.get(0).ranking() + ", service.id " + list.get(0).serviceId() + ")");
+            }
+        }
+    }
+
+    /** A handler service went: the next one of its name, if any, takes over. */
+    void remove(Map<String, ?> properties, CommandHandler handler) {
+        Object name = properties.get(CommandHandler.NAME);
+        if (!(name instanceof String)) {
+            return;
+        }
+        synchronized (handlers) {
+            List<Registration> list = handlers.get(name);
+            if (list != null) {
+                // by identity: the same object may be registered twice under one name
+                Object id = properties.get(Constants.SERVICE_ID);
+                boolean removed = list.removeIf(r -> r.handler() == handler && (!(id instanceof Long l) || r.serviceId() == l));
+                if (!removed) {
+                    list.removeIf(r -> r.handler() == handler);
+                }
+                if (list.isEmpty()) {
+                    handlers.remove(name);
+                }
+            }
+        }
+    }
+
+    private CommandHandler handler(String name) {
+        synchronized (handlers) {
+            List<Registration> list = handlers.get(name);
+            return list == null || list.isEmpty() ? null : list.get(0).handler();
+        }
+    }
+
+    /** Control characters (and backslashes) as escapes: what an attacker sends must not forge log lines. */
+    static String escape(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\\') {
+                out.append("\\\\");
+            } else if (c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 || c == 0x2028 || c == 0x2029) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     /** One message from the broker; called on the MQTT client's thread. */
@@ -87,7 +157,7 @@ final class CommandDispatcher {
             drop("unauthenticated", "a command on " + topic + " is not authenticated with this device's key: " + e.getMessage());
             return;
         }
-        CommandHandler handler = handlers.get(name);
+        CommandHandler handler = handler(name);
         if (handler == null) {
             drop("noHandler", "no handler for the command " + name);
             return;
@@ -100,7 +170,9 @@ final class CommandDispatcher {
         }
     }
 
-    private void drop(String counter, String why) {
+    private void drop(String counter, String message) {
+        // topics and parser messages come from whoever can publish to the broker
+        String why = escape(message);
         dropped.computeIfAbsent(counter, c -> new AtomicLong()).incrementAndGet();
         lastDrop = why;
         synchronized (this) {
@@ -118,7 +190,9 @@ final class CommandDispatcher {
     Map<String, Object> status() {
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("topic", MonitoringTopics.commandsFilter(deviceId));
-        status.put("handlers", new java.util.TreeSet<>(handlers.keySet()));
+        synchronized (handlers) {
+            status.put("handlers", new java.util.TreeSet<>(handlers.keySet()));
+        }
         status.put("accepted", accepted.get());
         Map<String, Object> drops = new java.util.TreeMap<>();
         dropped.forEach((k, v) -> drops.put(k, v.get()));

@@ -225,11 +225,11 @@ public final class MonitoringService implements EventHandler {
     /** Command handlers (whiteboard): each gets the authenticated commands of its name. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addCommandHandler(CommandHandler handler, Map<String, Object> properties) {
-        commands.add(String.valueOf(properties.get(CommandHandler.NAME)), handler);
+        commands.add(properties, handler);
     }
 
     void removeCommandHandler(CommandHandler handler, Map<String, Object> properties) {
-        commands.remove(String.valueOf(properties.get(CommandHandler.NAME)), handler);
+        commands.remove(properties, handler);
     }
 
     private synchronized void applyRules() {

@@ -241,7 +241,8 @@ final class MqttPublisher implements AutoCloseable {
                         commands.arrived(topic, message.getPayload(), message.isRetained());
                     } catch (RuntimeException e) {
                         // Paho shuts the client down when this method throws: one bad message must not cut the link
-                        warn.accept("A message on " + topic + " could not be handled: " + e);
+                        warn.accept("A message on " + CommandDispatcher.escape(topic) + " could not be handled: "
+                            + CommandDispatcher.escape(String.valueOf(e)));
                     }
                 }
             }

@@ -27,7 +27,7 @@ class CommandDispatcherTest {
     private final CommandDispatcher dispatcher = new CommandDispatcher(DEVICE, HmacEventKeys.deviceVerifier(DEVICE, key), warnings::add);
 
     CommandDispatcherTest() {
-        dispatcher.add("ota", handled::add);
+        dispatcher.add(Map.of(CommandHandler.NAME, "ota", "service.id", 1L), handled::add);
     }
 
     private static byte[] sealed(byte[] key, String payloadType, byte[] payload) {
@@ -94,5 +94,61 @@ class CommandDispatcherTest {
         assertEquals(1, dropped("topic"));
         assertEquals(1, warnings.size(), "a flood is logged once, then counted: " + warnings);
         assertTrue(String.valueOf(dispatcher.status().get("lastDrop")).contains("another-car"));
+    }
+
+    private void send(String name) {
+        dispatcher.arrived(MonitoringTopics.commands(DEVICE, name), sealed(key, CommandHandler.PAYLOAD_TYPE, PAYLOAD), false);
+    }
+
+    @Test
+    void secondHandlerOfTheSameNameTakesOverOnlyByRankingAndTheFirstComesBack() {
+        // regression: a second 'ota' handler replaced the first, and its removal left none
+        List<byte[]> second = new ArrayList<>();
+        List<byte[]> third = new ArrayList<>();
+        CommandHandler secondHandler = second::add;
+        CommandHandler thirdHandler = third::add;
+        Map<String, Object> secondProperties = Map.of(CommandHandler.NAME, "ota", "service.id", 2L);
+        Map<String, Object> thirdProperties = Map.of(CommandHandler.NAME, "ota", "service.id", 3L, "service.ranking", 10);
+        dispatcher.add(secondProperties, secondHandler);
+        send("ota");
+        assertEquals(1, handled.size(), "same ranking: the older service (lower id) keeps the name");
+        dispatcher.add(thirdProperties, thirdHandler);
+        send("ota");
+        assertEquals(1, third.size(), "a higher ranking takes over");
+        dispatcher.remove(thirdProperties, thirdHandler);
+        send("ota");
+        assertEquals(2, handled.size(), "the first is restored when the higher-ranked one goes");
+        dispatcher.remove(Map.of(CommandHandler.NAME, "ota", "service.id", 1L), handled::add); // another object: no effect
+        send("ota");
+        assertEquals(3, handled.size());
+        assertEquals(0, second.size());
+    }
+
+    @Test
+    void handlerWithoutAValidNameIsRefused() {
+        // regression: a handler without the property was stored under "null"
+        List<byte[]> other = new ArrayList<>();
+        dispatcher.add(Map.of("service.id", 5L), other::add);
+        dispatcher.add(Map.of(CommandHandler.NAME, 42, "service.id", 6L), other::add);
+        dispatcher.add(Map.of(CommandHandler.NAME, "a/b", "service.id", 7L), other::add);
+        assertEquals(3, warnings.size(), warnings.toString());
+        assertEquals("[ota]", String.valueOf(dispatcher.status().get("handlers")));
+        send("null");
+        assertEquals(0, other.size());
+        assertEquals(1, dropped("noHandler"));
+    }
+
+    @Test
+    void controlCharactersInDropsAreEscaped() {
+        // log injection: the parser's message quotes what the sender sent
+        byte[] forged = "{\"a\":\"x\nWARN forged line\u001b[0m\"".getBytes(StandardCharsets.UTF_8);
+        dispatcher.arrived(MonitoringTopics.commands(DEVICE, "ota"), forged, false);
+        dispatcher.arrived("carapace/v1/" + DEVICE + "/commands/ota\r\nINFO forged", new byte[0], false);
+        String lastDrop = String.valueOf(dispatcher.status().get("lastDrop"));
+        assertTrue(lastDrop.contains("\\u000d\\u000a"), lastDrop);
+        for (String text : warnings) {
+            assertTrue(text.chars().noneMatch(c -> c < 0x20 || c == 0x7f), text);
+        }
+        assertTrue(lastDrop.chars().noneMatch(c -> c < 0x20 || c == 0x7f), lastDrop);
     }
 }
