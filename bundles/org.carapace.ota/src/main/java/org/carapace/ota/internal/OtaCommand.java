@@ -103,13 +103,21 @@ public record OtaCommand(String id, String device, Instant expires, String locat
         }
     }
 
-    /** Refuses a command for another device, or one that has expired at {@code now}. */
-    void requireApplicable(String deviceId, Instant now) throws OtaException {
+    /**
+     * Refuses a command for another device ({@code WRONG_DEVICE}), one that has expired at {@code now}
+     * ({@code EXPIRED}), or one that expires more than {@code maxLifetime} after {@code now} ({@code MALFORMED}: a
+     * command valid for longer would stay replayable for longer).
+     */
+    void requireApplicable(String deviceId, Instant now, java.time.Duration maxLifetime) throws OtaException {
         if (!device.equals(deviceId)) {
             throw new OtaException(Reason.WRONG_DEVICE, "command " + id + " is for device '" + device + "', this is '" + deviceId + "'");
         }
         if (!now.isBefore(expires)) {
             throw new OtaException(Reason.EXPIRED, "command " + id + " expired at " + expires + " (now " + now + ")");
+        }
+        if (expires.isAfter(now.plus(maxLifetime))) {
+            throw new OtaException(Reason.MALFORMED, "command " + id + " expires at " + expires + ", more than the longest command "
+                + "lifetime (maxCommandLifetimeMillis " + maxLifetime.toMillis() + " ms) after now (" + now + ")");
         }
     }
 

@@ -2,6 +2,7 @@ package org.carapace.ota.internal;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,9 +23,12 @@ import org.osgi.service.log.Logger;
  * {@code downloading}, then the installer's {@code verifying} ... {@code active}; a command that cannot be carried out
  * is reported {@code failed} with its reason and leaves nothing in the inbox.
  *
- * <p>Bounded: at most {@link #QUEUE} commands wait (more are refused at once), one download runs at a time, and the
- * ids of the last {@link #REMEMBERED} commands are remembered so a QoS 1 redelivery or a replay within the runtime's
- * life is ignored (after a restart, the command's expiry and the package's release counters bound a replay).
+ * <p>Bounded: at most {@link #QUEUE} commands wait (more are refused at once), one download runs at a time, a command
+ * may not expire further than {@code maxLifetime} in the future (so a captured one cannot be replayed for long), and
+ * the ids of the last {@link #REMEMBERED} commands whose package reached the inbox are remembered so a QoS 1
+ * redelivery or a replay within the runtime's life is ignored; a command that failed is not remembered, so the back end
+ * can retry it under the same id (after a restart, the command's expiry and the package's release counters bound a
+ * replay).
  */
 final class OtaCommands {
 
@@ -37,6 +41,7 @@ final class OtaCommands {
     private final Installer.Reporter progress;
     private final Installer.Reporter outcomes;
     private final Clock clock;
+    private final Duration maxLifetime;
     private final Logger logger;
     private final BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Set<String> seen = new LinkedHashSet<>();
@@ -47,9 +52,11 @@ final class OtaCommands {
      * @param inbox where fetched packages go
      * @param progress reports a step (the installer's progress reports: not kept as an outcome)
      * @param outcomes records, logs and reports an outcome (a command that failed)
+     * @param maxLifetime the furthest in the future a command's {@code expires} may lie
      */
     OtaCommands(String deviceId, PackageFetcher fetcher, Path inbox, Installer.Reporter progress, Installer.Reporter outcomes,
-                Clock clock, Logger logger) {
+                Clock clock, Duration maxLifetime, Logger logger) {
+        this.maxLifetime = maxLifetime;
         this.deviceId = deviceId;
         this.fetcher = fetcher;
         this.inbox = inbox;
@@ -105,21 +112,26 @@ final class OtaCommands {
             return;
         }
         synchronized (seen) {
-            if (!seen.add(command.id())) {
-                logger.info("OTA: command {} was seen already; ignored (a redelivery or a replay)", command.id());
+            if (seen.contains(command.id())) {
+                logger.info("OTA: the package of command {} was fetched already; ignored (a redelivery or a replay)", command.id());
                 return;
-            }
-            while (seen.size() > REMEMBERED) {
-                seen.remove(seen.iterator().next());
             }
         }
         Instant now = clock.instant();
         try {
-            command.requireApplicable(deviceId, now);
+            command.requireApplicable(deviceId, now, maxLifetime);
             java.net.URI location = fetcher.check(command);
             progress.report(SecurityEventType.OTA_STATUS, new Installer.Outcome(clock.instant(), command.inboxName(), "downloading",
                 null, "fetching " + PackageFetcher.describe(location) + " for command " + command.id(), List.of(), command.id()));
             Path file = fetcher.fetch(command, inbox);
+            // only a command whose package reached the inbox is remembered: a back end retrying one that failed (e.g.
+            // DOWNLOAD_FAILED) with the same id is carried out again
+            synchronized (seen) {
+                seen.add(command.id());
+                while (seen.size() > REMEMBERED) {
+                    seen.remove(seen.iterator().next());
+                }
+            }
             // the installer's inbox watcher sees the rename
             logger.info("OTA: command {}: package fetched into {}", command.id(), file);
         } catch (OtaException e) {

@@ -81,6 +81,9 @@ public final class OtaComponent implements CommandHandler {
         if (config.downloadTimeoutMillis() < 100) {
             throw new IllegalArgumentException("downloadTimeoutMillis must be at least 100");
         }
+        if (config.maxCommandLifetimeMillis() < 1000) {
+            throw new IllegalArgumentException("maxCommandLifetimeMillis must be at least 1000");
+        }
         PackageSources sources = PackageSources.parse(config.commandSources());
         Clock clock = Clock.systemUTC();
         this.installer = new Installer(settings, context, scr, json -> {
@@ -93,7 +96,7 @@ public final class OtaComponent implements CommandHandler {
         this.pollMillis = config.pollMillis();
         this.commands = new OtaCommands(platform.deviceId(), new PackageFetcher(sources, config.maxArchiveBytes(),
             Duration.ofMillis(config.downloadTimeoutMillis())), settings.inbox(), (type, outcome) -> post(eventAdmin, clock, type, outcome),
-            installer::report, clock, logger);
+            installer::report, clock, Duration.ofMillis(config.maxCommandLifetimeMillis()), logger);
         this.watcher = FileSystems.getDefault().newWatchService();
         this.worker = new Thread(this::run, "carapace-ota");
         worker.setDaemon(true);

@@ -50,6 +50,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
         + "Empty: every command is refused; packages still arrive through the inbox.")
     String[] commandSources() default {};
 
+    @AttributeDefinition(name = "Longest command lifetime (ms)", description = "A command whose expiry lies further in the future "
+        + "is refused (MALFORMED): it bounds how long a captured command can be replayed.")
+    long maxCommandLifetimeMillis() default 86_400_000;
+
     @AttributeDefinition(name = "Download timeout (ms)", description = "Longest time one command's package may take to fetch: connect, "
         + "answer and body. A slower transfer is cut off and reported failed.")
     long downloadTimeoutMillis() default 300_000;

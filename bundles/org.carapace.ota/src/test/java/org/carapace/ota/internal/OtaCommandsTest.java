@@ -53,6 +53,17 @@ class OtaCommandsTest {
                 out.write(PACKAGE);
             }
         });
+        server.createContext("/ota/flaky.ota", exchange -> {
+            if (requests.incrementAndGet() == 1) {
+                exchange.sendResponseHeaders(503, -1);
+                exchange.close();
+                return;
+            }
+            exchange.sendResponseHeaders(200, PACKAGE.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(PACKAGE);
+            }
+        });
         server.createContext("/ota/slow.ota", exchange -> {
             requests.incrementAndGet();
             exchange.sendResponseHeaders(200, 1000);
@@ -77,7 +88,7 @@ class OtaCommandsTest {
             }, (type, outcome) -> {
                 assertEquals(SecurityEventType.OTA_REJECTED, type);
                 failed.add(outcome);
-            }, Clock.fixed(NOW, ZoneOffset.UTC), logger);
+            }, Clock.fixed(NOW, ZoneOffset.UTC), Duration.ofHours(24), logger);
     }
 
     @AfterEach
@@ -219,5 +230,26 @@ class OtaCommandsTest {
         commands.close();
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("carapace-ota-download")
             && t.isAlive()), "the worker has ended");
+    }
+
+    @Test
+    void commandRetriedAfterAFailedDownloadIsCarriedOut() throws Exception {
+        // regression: the id was remembered before the download, so the back end's retry after DOWNLOAD_FAILED was ignored
+        commands.handle(json("c-7", "dev-1", "2026-12-05T00:00:00Z", base + "/ota/flaky.ota"));
+        assertEquals("DOWNLOAD_FAILED", onlyFailure().reason());
+        commands.handle(json("c-7", "dev-1", "2026-12-05T00:00:00Z", base + "/ota/flaky.ota"));
+        assertEquals(2, requests.get());
+        assertEquals(List.of("command-c-7.ota"), inboxFiles());
+        assertEquals(List.of("downloading c-7", "downloading c-7"), progress);
+    }
+
+    @Test
+    void commandExpiringFurtherThanTheLongestLifetimeIsRefused() throws Exception {
+        // replay: a captured command with a far expiry could otherwise be replayed after every restart for years
+        commands.handle(json("c-8", "dev-1", "2036-12-05T00:00:00Z", base + "/ota/p.ota"));
+        Installer.Outcome outcome = onlyFailure();
+        assertEquals("MALFORMED", outcome.reason());
+        assertTrue(outcome.message().contains("longest command lifetime"), outcome.message());
+        assertEquals(0, requests.get());
     }
 }

@@ -382,12 +382,19 @@ class PackageFetcherTest {
         assertEquals(OptionalLong.of(12), command.length());
         assertEquals("command-c-42.ota", command.inboxName());
         Instant before = Instant.parse("2029-01-01T00:00:00Z");
-        OtaException wrongDevice = assertThrows(OtaException.class, () -> command.requireApplicable("dev-2", before));
+        Duration ten = Duration.ofDays(3650);
+        OtaException wrongDevice = assertThrows(OtaException.class, () -> command.requireApplicable("dev-2", before, ten));
         assertEquals(Reason.WRONG_DEVICE, wrongDevice.reason());
         Instant at = Instant.parse("2030-01-01T00:00:00Z");
-        OtaException expired = assertThrows(OtaException.class, () -> command.requireApplicable("dev-1", at));
+        OtaException expired = assertThrows(OtaException.class, () -> command.requireApplicable("dev-1", at, ten));
         assertEquals(Reason.EXPIRED, expired.reason());
-        command.requireApplicable("dev-1", Instant.parse("2029-12-31T23:59:59Z"));
+        command.requireApplicable("dev-1", Instant.parse("2029-12-31T23:59:59Z"), ten);
+        // a command valid further in the future than the longest lifetime is refused: it would stay replayable
+        OtaException tooLong = assertThrows(OtaException.class, () -> command.requireApplicable("dev-1", before,
+            Duration.ofHours(24)));
+        assertEquals(Reason.MALFORMED, tooLong.reason());
+        assertTrue(tooLong.getMessage().contains("maxCommandLifetimeMillis"), tooLong.getMessage());
+        command.requireApplicable("dev-1", Instant.parse("2029-12-31T00:00:00Z"), Duration.ofHours(24));
         for (String bad : List.of("{", "[]", good.replace("v1", "v2"), good.replace("\"length\":12", "\"length\":12,\"extra\":1"),
             good.replace(",\"expires\":\"2030-01-01T00:00:00Z\"", ""), good.replace("c-42", "../../etc"), good.replace("c-42", ""),
             good.replace("\"length\":12", "\"length\":-1"), good.replace("\"a", "\"A"), good.replace("\"length\":12", "\"length\":null"),
