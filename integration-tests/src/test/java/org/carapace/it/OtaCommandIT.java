@@ -165,6 +165,7 @@ public class OtaCommandIT extends RealRuntimeTest {
                 < commandEvent(backEnd, "cmd-good", "verifying").get("seq").asLong());
             assertEquals("OTA_STATUS", active.get("type").asText());
             assertTrue("the hashing bundle's own self-test ran: " + active, active.path("message").asText().contains("ImageHashSelfTest"));
+            assertTrue("the gate's self-test ran too: " + active, active.path("message").asText().contains("ContainerGateComponent"));
             assertEquals("0.9.1", OtaRuntimeIT.runningVersion(run, IMAGEHASH));
             assertEquals(1, OtaRuntimeIT.installedCounter(run, IMAGEHASH));
             assertTrue("no restart", runtime.process.isAlive() && runtime.process.pid() == pid);

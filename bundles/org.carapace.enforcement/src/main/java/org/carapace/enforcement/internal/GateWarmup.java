@@ -9,6 +9,7 @@ import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
@@ -160,13 +161,20 @@ final class GateWarmup {
             if (listed.verdict() != Verdict.ALLOW) {
                 throw new IllegalStateException("self-test: the listed image was " + listed.verdict() + ": " + listed.reason());
             }
+            // the tampered program is a new file of another size: rewritten in place at the same size, only its ctime
+            // would tell the hasher's cache it changed, and on a file system with coarse timestamps it may not
             Path program = rootfs.resolve("bin/busybox");
             byte[] bytes = Files.readAllBytes(program);
-            bytes[bytes.length / 2] ^= 1;
-            Files.write(program, bytes);
+            byte[] changed = Arrays.copyOf(bytes, bytes.length + 1);
+            changed[bytes.length / 2] ^= 1;
+            Path replacement = program.resolveSibling(".busybox.tampered");
+            Files.write(replacement, changed);
+            Files.setPosixFilePermissions(replacement, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.move(replacement, program, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             GateDecision tampered = decider.decide(GateProtocol.parse(request, mapper).state(), policy);
             if (tampered.verdict() == Verdict.ALLOW || tampered.rootfsDigest().equals(listed.rootfsDigest())) {
-                throw new IllegalStateException("self-test: the image with one byte of /bin/busybox changed was " + tampered.verdict()
+                throw new IllegalStateException("self-test: the image with /bin/busybox changed (one byte flipped, one added) was "
+                    + tampered.verdict()
                     + " (digest " + tampered.rootfsDigest().orElse("none") + ")");
             }
         } finally {
