@@ -135,7 +135,8 @@ public class OtaCommandIT extends RealRuntimeTest {
                 "additional-policy=" + f("base.pub.pem"), "--key", "ota=" + f("ota.pub.pem"), "--sign", f("root.pem"), "-o",
                 f("root.json"));
             RuntimeProcess runtime = RuntimeProcess.startDevRuntime(data, run, work.resolve("runtime.log"), processes, DEVICE,
-                "monitoring.broker=" + broker.url("tcp"), "monitoring.commandsEnabled=true", "ota.healthTimeoutMillis=6000", "ota.commandSources=" + base + "/ota/");
+                "monitoring.broker=" + broker.url("tcp"), "monitoring.commandsEnabled=true", "ota.healthTimeoutMillis=6000",
+                "ota.commandSources=" + base + "/ota/");
             ok("trust", "install", f("root.json"), "--run-dir", run.toString());
             RuntimeProcess.await("monitoring to subscribe to its commands", 30_000, () -> {
                 try {
