@@ -60,7 +60,7 @@ final class SendCommand implements Callable<Integer> {
     Path keyFile;
 
     @Option(names = "--location", required = true, paramLabel = "URL",
-        description = "Where the device fetches the package: https://..., http://... or file:/...")
+        description = "Where the device fetches the package: https://... or http://... (under the device's commandSources)")
     String location;
 
     @Option(names = "--id", paramLabel = "ID", description = "The command's id ([A-Za-z0-9._-]{1,64}); default: a random one.")

@@ -134,8 +134,10 @@ final class MqttPublisher implements AutoCloseable {
     private volatile long subscribeNotBefore;
     private volatile boolean subscribeDelayed;
     private volatile long subscribeRetryMillis = SUBSCRIBE_RETRY_MIN_MILLIS;
-    /** The connection number the pending subscription was made on. */
+    /** The connection number the last subscription was made on. */
     private volatile long subscribedOn;
+    /** Whether the broker answered the last subscription (SUBACK), whatever the answer. */
+    private volatile boolean subscriptionAnswered;
     /** Set while the publisher thread waits for acknowledgements: only then does an acknowledgement wake it. */
     private volatile boolean waiting;
     private MqttAsyncClient client;
@@ -345,6 +347,7 @@ final class MqttPublisher implements AutoCloseable {
         }
         subscription = Subscription.PENDING;
         subscriptionDetail = null;
+        subscriptionAnswered = false;
         subscribedOn = connects;
         long connection = connects;
         try {
@@ -354,6 +357,7 @@ final class MqttPublisher implements AutoCloseable {
                     if (connection != connects) {
                         return; // an answer on a connection that is gone
                     }
+                    subscriptionAnswered = true;
                     int[] granted = token.getGrantedQos();
                     // Paho 1.2.5's asynchronous client calls a SUBACK of 0x80 (refused, e.g. by the broker's ACL) a success
                     if (granted == null || granted.length == 0 || granted[0] == SUBACK_FAILURE) {
@@ -371,8 +375,8 @@ final class MqttPublisher implements AutoCloseable {
 
                 @Override
                 public void onFailure(IMqttToken token, Throwable failure) {
-                    if (connection != connects) {
-                        return;
+                    if (connection != connects || lost || !client.isConnected()) {
+                        return; // Paho fails the token when the connection ends: afterConnectionEnded() decides
                     }
                     subscription = Subscription.FAILED;
                     subscriptionDetail = "subscribing to the command topics failed: " + failure;
@@ -391,7 +395,8 @@ final class MqttPublisher implements AutoCloseable {
         if (commands == null) {
             return;
         }
-        if (subscription == Subscription.PENDING && subscribedOn == connects) {
+        if (subscribedOn == connects && !subscriptionAnswered
+            && (subscription == Subscription.PENDING || subscription == Subscription.FAILED)) {
             // some brokers close the connection instead of refusing a forbidden subscription (MQTT 3.1.1 §3.8.4 allows
             // both): do not let the subscription cost the events their connection on every attempt
             subscribeDelayed = true;

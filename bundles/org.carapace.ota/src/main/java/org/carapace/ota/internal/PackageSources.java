@@ -99,7 +99,11 @@ final class PackageSources {
         if (host == null) {
             throw new IllegalArgumentException("commandSources: '" + prefix + "' has no usable host");
         }
-        return new Source(scheme, host, port(scheme, uri.getPort()), path);
+        int port = port(scheme, uri.getPort());
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("commandSources: '" + prefix + "' has the port " + port + ", not 1 to 65535");
+        }
+        return new Source(scheme, host, port, path);
     }
 
     private static int port(String scheme, int port) {

@@ -229,7 +229,8 @@ class PackageFetcherTest {
     @Test
     void invalidSourcesAreAConfigurationError() {
         for (String prefix : List.of("ftp://host/ota/", "https://user@host/ota/", "https://host/ota/?q", "file:relative/", "https:///x/",
-            "https://host/a/../b/", "file:/srv/ota/", "https://host/ota;x/", "https://host/%25/", "https://[fe80::1%25eth0]/ota/")) {
+            "https://host/a/../b/", "file:/srv/ota/", "https://host/ota;x/", "https://host/%25/", "https://[fe80::1%25eth0]/ota/",
+            "https://host:99999/ota/", "https://host:0/ota/")) {
             assertThrows(IllegalArgumentException.class, () -> PackageSources.parse(new String[] {prefix}), prefix);
         }
     }
