@@ -47,6 +47,7 @@ final class OtaCommands {
     private final Set<String> seen = new LinkedHashSet<>();
     private final Thread worker;
     private volatile boolean running = true;
+    private volatile String disabled;
 
     /**
      * @param inbox where fetched packages go
@@ -72,8 +73,23 @@ final class OtaCommands {
         worker.start();
     }
 
+    /**
+     * Refuses every command from now on ({@code STORAGE}, naming why): the installer could not start, so a command
+     * would wait for a thread that never comes.
+     */
+    void disable(String why) {
+        disabled = why;
+        running = false;
+        queue.clear();
+    }
+
     /** Queues an authenticated command's payload; called on the MQTT client's thread, returns at once. */
     void submit(byte[] payload) {
+        String why = disabled;
+        if (why != null) {
+            fail(OtaCommand.idOf(payload).orElse(null), new OtaException(Reason.STORAGE, why));
+            return;
+        }
         if (!queue.offer(payload)) {
             fail(OtaCommand.idOf(payload).orElse(null), new OtaException(Reason.STORAGE, QUEUE
                 + " commands are already waiting; this one is refused, send it again later"));

@@ -151,6 +151,7 @@ public final class OtaComponent implements CommandHandler {
         } catch (IOException | RuntimeException e) {
             logger.error("OTA installer cannot start; no update will be installed", e);
             problem = "the installer cannot start, no update will be installed: " + e.getMessage();
+            commands.disable("the installer cannot start: " + e.getMessage());
             return;
         }
         commands.start();

@@ -252,4 +252,15 @@ class OtaCommandsTest {
         assertTrue(outcome.message().contains("longest command lifetime"), outcome.message());
         assertEquals(0, requests.get());
     }
+
+    @Test
+    void commandsAreRefusedWhenTheInstallerCouldNotStart() {
+        // without it the command thread never starts, and commands would wait for good
+        commands.disable("the installer cannot start: the inbox is not writable");
+        commands.submit(json("c-9", "dev-1", "2026-12-05T00:00:00Z", base + "/ota/p.ota"));
+        Installer.Outcome outcome = onlyFailure();
+        assertEquals("STORAGE", outcome.reason());
+        assertEquals("c-9", outcome.command());
+        assertTrue(outcome.message().contains("installer cannot start"), outcome.message());
+    }
 }
