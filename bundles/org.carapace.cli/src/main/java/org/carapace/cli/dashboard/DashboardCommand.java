@@ -24,6 +24,7 @@ import org.carapace.api.monitoring.EventKeyFile;
 import org.carapace.api.monitoring.EventKeyFileException;
 import org.carapace.api.monitoring.EventStreamChecker;
 import org.carapace.api.monitoring.MonitoringTopics;
+import org.carapace.api.monitoring.QualifiedEvent;
 import org.carapace.api.monitoring.SequenceTracker;
 import org.carapace.cli.CliException;
 import org.carapace.cli.events.Subscription;
@@ -56,11 +57,12 @@ public final class DashboardCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--broker", required = true, paramLabel = "URL", description = "tcp://HOST:PORT or ssl://HOST:PORT.")
+    // --broker and --key are checked in call(), not by picocli: "dashboard passwd" must not need them
+    @Option(names = "--broker", paramLabel = "URL", description = "tcp://HOST:PORT or ssl://HOST:PORT (required).")
     String broker;
 
-    @Option(names = "--key", required = true, paramLabel = "FILE",
-        description = "Event-authentication key file: a device key (one device) or the fleet master key (any device).")
+    @Option(names = "--key", paramLabel = "FILE",
+        description = "Event-authentication key file: a device key (one device) or the fleet master key (any device) (required).")
     Path keyFile;
 
     @Option(names = "--share-group", paramLabel = "GROUP",
@@ -119,9 +121,19 @@ public final class DashboardCommand implements Callable<Integer> {
         description = "Timeline range at most (default ${DEFAULT-VALUE}).")
     int maxRangeDays;
 
-    @Option(names = "--max-payload", paramLabel = "BYTES", defaultValue = "262144",
-        description = "MQTT message size at most; larger ones are rejected (default ${DEFAULT-VALUE}).")
+    @Option(names = {"--max-event-size", "--max-payload"}, paramLabel = "BYTES", defaultValue = "262144",
+        description = "One event's MQTT message at most; larger ones are rejected unread and counted (default ${DEFAULT-VALUE}).")
     int maxPayload;
+
+    @Option(names = "--max-context-fields", paramLabel = "N", defaultValue = "64",
+        description = "Context entries stored per event, 1-64; a verified event with more is stored with the first N and marked "
+            + "truncated (default ${DEFAULT-VALUE}).")
+    int maxContextFields;
+
+    @Option(names = "--max-devices", paramLabel = "N", defaultValue = "10000",
+        description = "Devices listed by the overview, and devices whose rejected messages are counted apart, at most "
+            + "(default ${DEFAULT-VALUE}).")
+    int maxDevices;
 
     @Option(names = "--window", paramLabel = "N", defaultValue = "65536",
         description = "Anti-replay window: recent sequence numbers remembered per device (default ${DEFAULT-VALUE}).")
@@ -151,6 +163,9 @@ public final class DashboardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (broker == null || keyFile == null) {
+            throw CliException.usage("carapace dashboard needs --broker and --key (see carapace dashboard --help)");
+        }
         if (!broker.startsWith("tcp://") && !broker.startsWith("ssl://")) {
             throw CliException.usage("--broker must be tcp://HOST:PORT or ssl://HOST:PORT, was '" + broker + "'");
         }
@@ -167,9 +182,13 @@ public final class DashboardCommand implements Callable<Integer> {
             throw CliException.usage("--tls-keystore and --tls-password-file go together");
         }
         if (window < 1 || sessionHours < 1 || maxPage < 1 || maxLiveClients < 1 || maxBody < 1024 || maxRangeDays < 1 || maxPayload < 1024
-            || (timeoutSeconds != null && timeoutSeconds < 1)) {
-            throw CliException.usage("--window, --session-hours, --page-size, --max-live-clients, --max-range-days and --timeout must be "
-                + "positive; --max-body and --max-payload at least 1024");
+            || maxDevices < 1 || (timeoutSeconds != null && timeoutSeconds < 1)) {
+            throw CliException.usage("--window, --session-hours, --page-size, --max-live-clients, --max-range-days, --max-devices and "
+                + "--timeout must be positive; --max-body and --max-event-size at least 1024");
+        }
+        if (maxContextFields < 1 || maxContextFields > QualifiedEvent.MAX_CONTEXT_ENTRIES) {
+            throw CliException.usage("--max-context-fields must be 1 to " + QualifiedEvent.MAX_CONTEXT_ENTRIES + ", was "
+                + maxContextFields);
         }
         EventKeyFile key;
         try {
@@ -186,7 +205,7 @@ public final class DashboardCommand implements Callable<Integer> {
             }
         }
         Limits limits = new Limits(Math.min(100, maxPage), maxPage, maxBody, maxLiveClients, 1024, maxRangeDays * 24L * 3600_000, 1000,
-            10_000, 8);
+            maxDevices, 8);
         DashboardConfig config = new DashboardConfig(address(listen), users, tls(), sessionHours * 3600_000L, limits);
         try {
             config.validate();
@@ -208,7 +227,8 @@ public final class DashboardCommand implements Callable<Integer> {
         EventStreamChecker checker = new EventStreamChecker(key.verifier(), new SequenceTracker(window), shareGroup == null);
         Dashboard dashboard;
         try {
-            dashboard = Dashboard.start(store, checker, config, new Dashboard.IngestLimits(10_000, 500, maxPayload), clock);
+            dashboard = Dashboard.start(store, checker, config, new Dashboard.IngestLimits(10_000, 500, maxPayload, maxContextFields),
+                clock);
         } catch (DashboardException | IOException e) {
             store.close();
             throw CliException.usage("cannot start the dashboard on " + listen + ": " + e.getMessage());

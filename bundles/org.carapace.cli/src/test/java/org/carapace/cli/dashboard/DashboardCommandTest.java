@@ -88,4 +88,40 @@ class DashboardCommandTest {
         assertEquals(2, code);
         assertTrue(err.toString().contains("without login"), err.toString());
     }
+
+    @Test
+    void passwdWritesAPrivateUsersFileThatTheDashboardAccepts() throws Exception {
+        // regression: "dashboard passwd" was refused for want of the parent command's --broker and --key
+        Path users = temp.resolve("users");
+        java.io.InputStream stdin = System.in;
+        StringWriter out = new StringWriter();
+        int code;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("a long enough password\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            code = Main.run(new String[] {"dashboard", "passwd", "--users", users.toString(), "--user", "alice", "--iterations", "100000"},
+                new PrintWriter(out, true), new PrintWriter(new StringWriter(), true));
+        } finally {
+            System.setIn(stdin);
+        }
+        assertEquals(0, code, out.toString());
+        assertEquals("rw-------",
+            java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(users)));
+        String line = java.nio.file.Files.readAllLines(users).get(1);
+        assertTrue(line.startsWith("alice:pbkdf2-sha256:100000:"), line);
+        assertTrue(!java.nio.file.Files.readString(users).contains("a long enough password"), "no password in the file");
+        org.carapace.dashboard.internal.Users read = org.carapace.dashboard.internal.Users.read(users);
+        assertTrue(read.authenticate("alice", "a long enough password".toCharArray()).isPresent());
+        assertTrue(read.authenticate("alice", "a long enough passwore".toCharArray()).isEmpty());
+    }
+
+    @Test
+    void refusesToStartWithoutBrokerOrKeyOrWithLimitsOutOfRange() throws Exception {
+        for (String[] args : new String[][] {{"dashboard", "--key", masterKey().toString()},
+            {"dashboard", "--broker", "tcp://127.0.0.1:1", "--key", masterKey().toString(), "--max-context-fields", "65"},
+            {"dashboard", "--broker", "tcp://127.0.0.1:1", "--key", masterKey().toString(), "--max-event-size", "10"}}) {
+            StringWriter err = new StringWriter();
+            assertEquals(2, Main.run(args, new PrintWriter(new StringWriter()), new PrintWriter(err, true)), String.join(" ", args));
+            assertTrue(err.toString().contains("--"), err.toString());
+        }
+    }
 }

@@ -3,6 +3,7 @@ package org.carapace.dashboard.internal;
 import java.io.IOException;
 import java.time.Clock;
 import org.carapace.api.monitoring.EventStreamChecker;
+import org.carapace.api.monitoring.QualifiedEvent;
 
 /**
  * The dashboard in one process: the store (migrated on open), the ingest that verifies and stores what MQTT
@@ -15,11 +16,23 @@ public final class Dashboard implements AutoCloseable {
      *
      * @param queue items waiting for the database writer at most
      * @param batch items per transaction at most
-     * @param maxPayload bytes per MQTT message at most
+     * @param maxPayload bytes per MQTT message (one event's envelope) at most; larger ones are rejected unread
+     * @param maxContextFields context entries stored per event at most (1 to {@value QualifiedEvent#MAX_CONTEXT_ENTRIES},
+     *     the wire format's own limit); a verified event with more is stored with the first ones and marked truncated
      */
-    public record IngestLimits(int queue, int batch, int maxPayload) {
+    public record IngestLimits(int queue, int batch, int maxPayload, int maxContextFields) {
+        public IngestLimits {
+            if (queue < 1 || batch < 1 || maxPayload < 1024 || maxContextFields < 1
+                || maxContextFields > QualifiedEvent.MAX_CONTEXT_ENTRIES) {
+                throw new IllegalArgumentException("ingest limits out of range: queue and batch at least 1, maxPayload at least 1024, "
+                    + "maxContextFields 1 to " + QualifiedEvent.MAX_CONTEXT_ENTRIES + ": " + queue + ", " + batch + ", " + maxPayload
+                    + ", " + maxContextFields);
+            }
+        }
+
+        /** 10,000 queued, 500 a transaction, 256 KiB a message, every context entry the wire format allows. */
         public static IngestLimits defaults() {
-            return new IngestLimits(10_000, 500, Ingest.DEFAULT_MAX_PAYLOAD);
+            return new IngestLimits(10_000, 500, Ingest.DEFAULT_MAX_PAYLOAD, QualifiedEvent.MAX_CONTEXT_ENTRIES);
         }
     }
 
@@ -45,8 +58,7 @@ public final class Dashboard implements AutoCloseable {
                                   Clock clock) throws DashboardException, IOException {
         config.validate();
         LiveHub hub = new LiveHub(config.limits().maxLiveClients(), config.limits().liveQueue());
-        Ingest ingest = new Ingest(checker, store, clock, ingestLimits.queue(), ingestLimits.batch(), ingestLimits.maxPayload(),
-            config.limits().maxDevices(), hub::publish);
+        Ingest ingest = new Ingest(checker, store, clock, ingestLimits, config.limits().maxDevices(), hub::publish);
         DashboardServer server;
         try {
             server = new DashboardServer(store, ingest, hub, config, clock);

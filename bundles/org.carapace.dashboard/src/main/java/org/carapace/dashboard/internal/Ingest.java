@@ -2,6 +2,7 @@ package org.carapace.dashboard.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -52,6 +53,7 @@ public final class Ingest implements AutoCloseable {
     private final Clock clock;
     private final int batchSize;
     private final int maxPayload;
+    private final int maxContextFields;
     private final int maxDevices;
     private final BlockingQueue<Item> queue;
     private final Consumer<List<StoredEvent>> live;
@@ -64,28 +66,28 @@ public final class Ingest implements AutoCloseable {
     private long alreadyStored;
     private long storeFailures;
     private long oversized;
+    private long contextCut;
 
     /**
      * @param checker the back end's checks, with the fleet's key
      * @param store where events go
-     * @param queueCapacity items waiting for the writer at most
-     * @param batchSize items per transaction at most
-     * @param maxPayload bytes per MQTT message at most
+     * @param limits queue, batch, message size and context limits
      * @param maxDevices distinct devices that rejections are counted under; beyond, they count under the fleet ("")
      * @param live receives each committed batch of stored events (called on the writer thread)
      */
-    public Ingest(EventStreamChecker checker, EventStore store, Clock clock, int queueCapacity, int batchSize, int maxPayload,
-                  int maxDevices, Consumer<List<StoredEvent>> live) {
-        if (queueCapacity < 1 || batchSize < 1 || maxPayload < 1 || maxDevices < 1) {
-            throw new IllegalArgumentException("ingest limits must be positive");
+    public Ingest(EventStreamChecker checker, EventStore store, Clock clock, Dashboard.IngestLimits limits, int maxDevices,
+                  Consumer<List<StoredEvent>> live) {
+        if (maxDevices < 1) {
+            throw new IllegalArgumentException("maxDevices must be positive, was " + maxDevices);
         }
         this.checker = checker;
         this.store = store;
         this.clock = clock;
-        this.batchSize = batchSize;
-        this.maxPayload = maxPayload;
+        this.batchSize = limits.batch();
+        this.maxPayload = limits.maxPayload();
+        this.maxContextFields = limits.maxContextFields();
         this.maxDevices = maxDevices;
-        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.queue = new ArrayBlockingQueue<>(limits.queue());
         this.live = live;
         this.thread = new Thread(this::writeLoop, "carapace-dashboard-writer");
         thread.setDaemon(true);
@@ -99,12 +101,18 @@ public final class Ingest implements AutoCloseable {
             synchronized (this) {
                 oversized++;
             }
-            put(new CountItem(deviceOf(topic), "rejected.oversized", 1));
+            put(new CountItem(counted(deviceOf(topic)), "rejected.oversized", 1));
             return;
         }
         for (Finding finding : checker.check(topic, payload)) {
             switch (finding.kind()) {
-                case EVENT -> put(new EventItem(stored(finding, now)));
+                case EVENT -> {
+                    StoredEvent event = stored(finding, now);
+                    put(new EventItem(event));
+                    if (event.truncated() && !finding.event().truncated()) {
+                        put(new CountItem(event.deviceId(), "context-truncated", 1));
+                    }
+                }
                 case DUPLICATE -> put(new CountItem(finding.deviceId(), "duplicate", 1));
                 case GAP -> put(new CountItem(finding.deviceId(), "gap", finding.gapTo() - finding.gapFrom() + 1));
                 case REJECTED -> put(new CountItem(counted(finding.deviceId()), "rejected." + finding.reason(), 1));
@@ -143,9 +151,25 @@ public final class Ingest implements AutoCloseable {
 
     private StoredEvent stored(Finding finding, long now) {
         JsonNode json = finding.eventJson();
+        JsonNode contextNode = json.path("context");
+        boolean cut = false;
+        if (contextNode.size() > maxContextFields) {
+            // the configured limit is below the wire format's: keep the first entries, in the device's order
+            ObjectNode kept = mapper.createObjectNode();
+            var fields = contextNode.properties().iterator();
+            while (kept.size() < maxContextFields && fields.hasNext()) {
+                var f = fields.next();
+                kept.set(f.getKey(), f.getValue());
+            }
+            contextNode = kept;
+            cut = true;
+            synchronized (this) {
+                contextCut++;
+            }
+        }
         String context;
         try {
-            context = mapper.writeValueAsString(json.path("context"));
+            context = mapper.writeValueAsString(contextNode);
         } catch (IOException e) {
             context = "{}";
         }
@@ -154,7 +178,7 @@ public final class Ingest implements AutoCloseable {
             devicesSeen.put(e.deviceId(), Boolean.TRUE);
         }
         return new StoredEvent(0, e.deviceId(), e.sequence(), e.bootId(), e.time().toEpochMilli(), now, e.eventId(), e.type(),
-            e.category(), e.sensor(), e.severity().name(), e.count(), e.message(), context, e.truncated(), finding.late());
+            e.category(), e.sensor(), e.severity().name(), e.count(), e.message(), context, e.truncated() || cut, finding.late());
     }
 
     /** The retained status, bounded and typed; {@code null} when it is not a status of this device. */
@@ -262,6 +286,7 @@ public final class Ingest implements AutoCloseable {
         out.put("alreadyStored", alreadyStored);
         out.put("storeFailures", storeFailures);
         out.put("oversized", oversized);
+        out.put("contextTruncated", contextCut);
         out.put("queued", queue.size());
         return out;
     }

@@ -58,11 +58,15 @@ class DashboardServerTest {
     }
 
     private Dashboard start(Users users) throws Exception {
+        return start(users, Dashboard.IngestLimits.defaults());
+    }
+
+    private Dashboard start(Users users, Dashboard.IngestLimits ingestLimits) throws Exception {
         EventStore store = EventStore.open(TestDatabases.url("h2", temp), null, null, 2, Clock.systemUTC());
         DashboardConfig config = new DashboardConfig(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), users, null, 3600_000,
             new Limits(10, 50, 4096, 2, 16, 24 * 3600_000L, 100, 100, 4));
         dashboard = Dashboard.start(store, new EventStreamChecker(MASTER.verifier(), new SequenceTracker(1024), true), config,
-            Dashboard.IngestLimits.defaults(), Clock.systemUTC());
+            ingestLimits, Clock.systemUTC());
         return dashboard;
     }
 
@@ -124,6 +128,27 @@ class DashboardServerTest {
         assertEquals(2, json("/api/v1/devices/car-1").get("events").size());
         JsonNode timeline = json("/api/v1/timeline");
         assertEquals(1, timeline.get("series").get("GATE_REFUSED").get(0).get(1).asLong());
+    }
+
+    @Test
+    void oversizedMessagesAreRejectedUnreadAndLongContextsCutToTheLimit() throws Exception {
+        start(null, new Dashboard.IngestLimits(100, 10, 2048, 3));
+        java.util.Map<String, Object> context = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 5; i++) {
+            context.put("k" + i, "v" + i);
+        }
+        feed("car-1", 1, "GATE_REFUSED", Severity.HIGH, context);
+        // attack: a message far beyond the event size limit (never parsed, never verified)
+        dashboard.accept("carapace/v1/car-1/events/gate", new byte[4096]);
+        assertTrue(dashboard.ingest().drain(10_000));
+        JsonNode stored = json("/api/v1/events").get("events").get(0);
+        assertEquals(3, stored.get("context").size(), stored.toString());
+        assertEquals("v2", stored.get("context").get("k2").asText());
+        assertTrue(stored.get("truncated").asBoolean());
+        JsonNode car = json("/api/v1/overview").get("devices").get(0);
+        assertEquals(1, car.get("rejected").get("oversized").asLong(), car.toString());
+        assertEquals(1, json("/api/v1/overview").get("ingest").get("contextTruncated").asLong());
+        assertThrows(IllegalArgumentException.class, () -> new Dashboard.IngestLimits(100, 10, 2048, 65));
     }
 
     @Test
