@@ -24,6 +24,7 @@ import org.carapace.api.monitoring.QualifiedEvent;
 import org.carapace.cli.Main;
 import org.carapace.monitoring.internal.MosquittoBroker;
 import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 
@@ -114,20 +115,31 @@ final class DashboardRun implements AutoCloseable {
             this.id = id;
             this.key = HmacEventKeys.deriveDeviceKey(master.key(), id);
             client = new MqttClient(broker.url("tcp"), "test-" + id + "-" + System.nanoTime(), new MemoryPersistence());
-            client.connect();
+            MqttConnectOptions options = new MqttConnectOptions();
+            options.setMaxInflight(1000); // the tests publish bursts at QoS 1 without waiting for each
+            client.connect(options);
         }
 
         void online() throws Exception {
-            MqttMessage m = new MqttMessage(("{\"v\":1,\"device\":\"" + id + "\",\"state\":\"online\",\"boot\":\"b00t\",\"time\":\""
-                + Instant.now() + "\"}").getBytes(StandardCharsets.UTF_8));
+            status("online");
+        }
+
+        /** The retained status the device's monitoring publishes (online, or offline as its last will / clean stop). */
+        void status(String state) throws Exception {
+            MqttMessage m = new MqttMessage(("{\"v\":1,\"device\":\"" + id + "\",\"state\":\"" + state + "\",\"boot\":\"b00t\","
+                + "\"time\":\"" + Instant.now() + "\"}").getBytes(StandardCharsets.UTF_8));
             m.setQos(1);
             m.setRetained(true);
             client.publish("carapace/v1/" + id + "/status", m);
         }
 
         long publish(String type, String category, Severity severity, Map<String, Object> context) throws Exception {
+            return publish(type, category, severity, context, type.toLowerCase(java.util.Locale.ROOT) + " #" + (seq + 1));
+        }
+
+        long publish(String type, String category, Severity severity, Map<String, Object> context, String message) throws Exception {
             QualifiedEvent e = new QualifiedEvent(id, ++seq, "b00t", Instant.now(), 1000 + seq, 0x8001, type, category,
-                "org.carapace.enforcement", severity, 1, type.toLowerCase(java.util.Locale.ROOT) + " #" + seq, context, false, null);
+                "org.carapace.enforcement", severity, 1, message, context, false, null);
             raw("carapace/v1/" + id + "/events/" + category, HmacEventKeys.authenticator(key).seal(EventCodec.PAYLOAD_TYPE,
                 EventCodec.encode(e)).toJson());
             return seq;
