@@ -45,6 +45,7 @@ public final class DashboardServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DashboardServer.class.getName());
 
     static final String COOKIE = "carapace_session";
+    private static final String NODELAY = "sun.net.httpserver.nodelay";
     static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
         + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
     static final Set<String> SEVERITIES = Set.of("INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL");
@@ -91,6 +92,11 @@ public final class DashboardServer implements AutoCloseable {
                 }
                 resources.put(r[0], in.readAllBytes());
             }
+        }
+        // the JDK's server writes a response's head and body in two segments: with Nagle's algorithm on, the body waits for
+        // the client's delayed ACK (40 ms on Linux) on every keep-alive request. Read once, before its first server.
+        if (System.getProperty(NODELAY) == null) {
+            System.setProperty(NODELAY, "true");
         }
         if (config.tls() != null) {
             HttpsServer https = HttpsServer.create(config.listen(), 64);

@@ -414,6 +414,8 @@ async function start() {
   await loadTimeline();
   setInterval(loadOverview, 5000);
   setInterval(loadTimeline, 30000);
+  // when the page became usable (overview, stream and timeline drawn), for tests and bench/dashboard.sh
+  document.body.setAttribute('data-ready-ms', String(Math.round(performance.now())));
   document.body.setAttribute('data-ready', 'true');
 }
 
