@@ -177,6 +177,72 @@ class DashboardBrowserTest {
         assertTrue(browser.script("return window.carapacePwned === undefined;").asBoolean(), "a script of the device ran");
     }
 
+    @Test
+    void theLayoutIsSavedAndComesBackAfterAReload() throws Exception {
+        String panels = "return Array.from(document.querySelectorAll('#panels > section')).map((s) => s.getAttribute('data-panel') "
+            + "+ (s.hidden ? ':hidden' : ''));";
+        assertEquals("[\"overview\",\"stream\",\"timeline\",\"device\"]", browser.script(panels).toString());
+        try {
+            browser.click(browser.find("#customize"));
+            browser.click(browser.find("#layout-panels input[data-panel=\"timeline\"]"));
+            browser.click(browser.find("#layout-panels li:nth-child(2) button[title=\"move up\"]"));
+            browser.click(browser.find("#layout-save"));
+            browser.await("the layout saved", "return document.getElementById('layout-status').textContent;",
+                v -> v.asText().equals("saved for local"));
+            openPage();
+            assertEquals("[\"stream\",\"overview\",\"timeline:hidden\",\"device\"]", browser.script(panels).toString());
+        } finally {
+            // the other tests see the default layout
+            putLayout("{\"v\":1,\"panels\":[{\"id\":\"overview\",\"visible\":true},{\"id\":\"stream\",\"visible\":true},"
+                + "{\"id\":\"timeline\",\"visible\":true},{\"id\":\"device\",\"visible\":true}],\"timelineMinutes\":60}");
+        }
+        openPage();
+        assertEquals("[\"overview\",\"stream\",\"timeline\",\"device\"]", browser.script(panels).toString());
+    }
+
+    @Test
+    void loginIsRequiredOnAnotherAddressAndThePageHoldsNoSecret() throws Exception {
+        Path users = temp.resolve("users-" + UUID.randomUUID());
+        Files.writeString(users, org.carapace.dashboard.internal.Users.line("alice", "a long enough password".toCharArray(), 100_000)
+            + "\n");
+        try (DashboardRun guarded = new DashboardRun("dashboard", "--broker", broker.url("tcp"), "--key", temp.resolve("master.key")
+            .toString(), "--listen", "127.0.0.1:0", "--data-dir", temp.resolve("guarded").toString(), "--users", users.toString(),
+            "--timeout", "600")) {
+            browser.open(guarded.url());
+            browser.await("the login form", "return location.pathname;", v -> v.asText().equals("/login"));
+            browser.type(browser.find("#login-user"), "alice");
+            browser.type(browser.find("#login-password"), "not the password");
+            browser.click(browser.find("#login button[type=\"submit\"]"));
+            browser.await("the refusal", "return document.getElementById('login-error').textContent;",
+                v -> v.asText().contains("wrong user name or password"));
+            browser.type(browser.find("#login-password"), "a long enough password");
+            browser.click(browser.find("#login button[type=\"submit\"]"));
+            browser.await("the page ready", "return document.body.getAttribute('data-ready');", v -> "true".equals(v.asText()));
+            assertEquals("alice", browser.text(browser.find("#user")));
+            String token = null;
+            for (JsonNode cookie : browser.cookies()) {
+                if (cookie.get("name").asText().equals("carapace_session")) {
+                    assertTrue(cookie.get("httpOnly").asBoolean(), cookie.toString());
+                    token = cookie.get("value").asText();
+                }
+            }
+            assertTrue(token != null && token.length() >= 43, "a 256-bit session token");
+            // no secret in the page: neither the session token (HttpOnly) nor the key or the users file reach it
+            assertEquals("", browser.script("return document.cookie;").asText());
+            String page = browser.script("return document.documentElement.outerHTML;").asText();
+            String hash = Files.readString(users).strip().split(":")[4];
+            assertTrue(!page.contains(token) && !page.contains(hash) && !page.contains(java.util.Base64.getEncoder()
+                .encodeToString(MASTER.key())), "a secret in the page");
+        }
+    }
+
+    private static void putLayout(String layout) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(dashboard.url() + "api/v1/layout")).header("Content-Type", "application/json")
+            .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(layout)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+    }
+
     private static void assertShownAsText(JsonNode texts, String... expected) {
         List<String> shown = new java.util.ArrayList<>();
         texts.forEach(t -> shown.add(t.asText()));

@@ -148,6 +148,11 @@ final class WebDriver implements AutoCloseable {
         return call("GET", in("element/" + element + "/text"), null).asText();
     }
 
+    /** Every cookie of the current page, HttpOnly ones included (§ 14.1, "Get All Cookies"). */
+    JsonNode cookies() throws Exception {
+        return call("GET", in("cookie"), null);
+    }
+
     /** Runs a script until its value satisfies the condition. */
     JsonNode await(String description, String body, Predicate<JsonNode> condition) throws Exception {
         long deadline = System.currentTimeMillis() + 20_000;

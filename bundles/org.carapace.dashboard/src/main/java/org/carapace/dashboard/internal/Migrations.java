@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 
 /**
  * A small versioned migration runner: the scripts listed in {@code db/index.txt} ({@code V<n>__<name>.sql}, numbered
- * from 1 without holes) are applied in order, each in its own transaction, and recorded in {@code schema_version}.
+ * from 1 without holes) are applied in order in one transaction, each recorded in {@code schema_version}.
  * A database at a higher version than this build knows is refused rather than used.
  */
 public final class Migrations {
