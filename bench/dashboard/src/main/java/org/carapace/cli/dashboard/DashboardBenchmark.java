@@ -177,10 +177,11 @@ public final class DashboardBenchmark {
             }
             Map<String, Long> api = new LinkedHashMap<>();
             // parameters differ per request where the API has any, so no database answers from a result cache
-            api.put("overview", median(i -> dashboard.url() + "api/v1/overview"));
-            api.put("events", median(i -> dashboard.url() + "api/v1/events?limit=" + (100 - i % 2)));
+            String base = dashboard.url();
+            api.put("overview", median(i -> base + "api/v1/overview"));
+            api.put("events", median(i -> base + "api/v1/events?limit=" + (100 - i % 2)));
             long to = System.currentTimeMillis();
-            api.put("timeline", median(i -> dashboard.url() + "api/v1/timeline?from=" + (to - 3600_000 + i) + "&to=" + (to + i)
+            api.put("timeline", median(i -> base + "api/v1/timeline?from=" + (to - 3600_000 + i) + "&to=" + (to + i)
                 + "&bucket=60"));
             return new Result(name, payloads.size(), seconds, stored / seconds, pageMs, api);
         }

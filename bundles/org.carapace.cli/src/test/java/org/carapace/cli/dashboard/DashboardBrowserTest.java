@@ -109,6 +109,7 @@ class DashboardBrowserTest {
             v -> v.size() >= 2);
         assertTrue(events.toString().contains("car-1 GATE_REFUSED") && !events.toString().contains("car-2"), events.toString());
         assertTrue(browser.text(browser.find("#device-events")).contains("/usr/bin/ping"));
+        browser.screenshot(Path.of("target", "dashboard-overview.png")); // for a person to look at; not asserted
     }
 
     @Test

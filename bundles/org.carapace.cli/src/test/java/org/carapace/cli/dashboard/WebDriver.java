@@ -148,6 +148,11 @@ final class WebDriver implements AutoCloseable {
         return call("GET", in("element/" + element + "/text"), null).asText();
     }
 
+    /** A PNG of the window (§ 19.1, "Take Screenshot"), for a person to look at. */
+    void screenshot(Path png) throws Exception {
+        Files.write(png, java.util.Base64.getDecoder().decode(call("GET", in("screenshot"), null).asText()));
+    }
+
     /** Every cookie of the current page, HttpOnly ones included (§ 14.1, "Get All Cookies"). */
     JsonNode cookies() throws Exception {
         return call("GET", in("cookie"), null);
