@@ -72,7 +72,8 @@ public final class Ingest implements AutoCloseable {
      * @param checker the back end's checks, with the fleet's key
      * @param store where events go
      * @param limits queue, batch, message size and context limits
-     * @param maxDevices distinct devices that rejections are counted under; beyond, they count under the fleet ("")
+     * @param maxDevices distinct devices that rejections are counted under and statuses are stored for; beyond, rejections
+     *     count under the fleet ("") and statuses of further devices are dropped and counted there
      * @param live receives each committed batch of stored events (called on the writer thread)
      */
     public Ingest(EventStreamChecker checker, EventStore store, Clock clock, Dashboard.IngestLimits limits, int maxDevices,
@@ -118,10 +119,15 @@ public final class Ingest implements AutoCloseable {
                 case REJECTED -> put(new CountItem(counted(finding.deviceId()), "rejected." + finding.reason(), 1));
                 case STATUS -> {
                     EventStore.Status status = status(finding.deviceId(), finding.status(), now);
-                    if (status != null) {
-                        put(new StatusItem(status));
+                    // statuses are not authenticated: anyone who can publish could add device rows without end, so
+                    // they share the bound of device names with the rejections
+                    String device = counted(finding.deviceId());
+                    if (status == null) {
+                        put(new CountItem(device, "rejected.malformed-status", 1));
+                    } else if (device.isEmpty()) {
+                        put(new CountItem("", "rejected.status-over-limit", 1));
                     } else {
-                        put(new CountItem(counted(finding.deviceId()), "rejected.malformed-status", 1));
+                        put(new StatusItem(status));
                     }
                 }
                 default -> throw new IllegalStateException(finding.kind().name());

@@ -62,9 +62,13 @@ class DashboardServerTest {
     }
 
     private Dashboard start(Users users, Dashboard.IngestLimits ingestLimits) throws Exception {
+        return start(users, ingestLimits, 100);
+    }
+
+    private Dashboard start(Users users, Dashboard.IngestLimits ingestLimits, int maxDevices) throws Exception {
         EventStore store = EventStore.open(TestDatabases.url("h2", temp), null, null, 2, Clock.systemUTC());
         DashboardConfig config = new DashboardConfig(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), users, null, 3600_000,
-            new Limits(10, 50, 4096, 2, 16, 24 * 3600_000L, 100, 100, 4));
+            new Limits(10, 50, 4096, 2, 16, 24 * 3600_000L, 100, maxDevices, 4));
         dashboard = Dashboard.start(store, new EventStreamChecker(MASTER.verifier(), new SequenceTracker(1024), true), config,
             ingestLimits, Clock.systemUTC());
         return dashboard;
@@ -149,6 +153,20 @@ class DashboardServerTest {
         assertEquals(1, car.get("rejected").get("oversized").asLong(), car.toString());
         assertEquals(1, json("/api/v1/overview").get("ingest").get("contextTruncated").asLong());
         assertThrows(IllegalArgumentException.class, () -> new Dashboard.IngestLimits(100, 10, 2048, 65));
+    }
+
+    @Test
+    void unauthenticatedStatusesCannotAddDevicesBeyondTheLimit() throws Exception {
+        start(null, Dashboard.IngestLimits.defaults(), 2);
+        // attack: anyone who may publish sends retained statuses of made-up devices
+        for (String device : new String[] {"car-1", "ghost-1", "ghost-2", "ghost-3"}) {
+            dashboard.accept("carapace/v1/" + device + "/status", ("{\"v\":1,\"device\":\"" + device + "\",\"state\":\"online\"}")
+                .getBytes(StandardCharsets.UTF_8));
+        }
+        assertTrue(dashboard.ingest().drain(10_000));
+        JsonNode overview = json("/api/v1/overview");
+        assertEquals(2, overview.get("devices").size(), overview.toString());
+        assertEquals(2, overview.get("unattributed").get("rejected.status-over-limit").asLong(), overview.toString());
     }
 
     @Test
