@@ -148,17 +148,18 @@ public final class EventStore implements AutoCloseable {
                     ensureCounter(device.getKey(), name);
                 }
             }
+            // every row this batch may touch exists before its transaction starts: creating one commits or rolls back
+            // on its own, which must never happen in the middle of the events' transaction (a rollback there, when
+            // another instance created the same row first, took the batch's events with it while its counters stayed)
+            for (StoredEvent e : batch.events()) {
+                ensureCounter(e.deviceId(), "severity." + e.severity());
+            }
             List<StoredEvent> stored = new ArrayList<>(batch.events().size());
             int already = insertEvents(batch.events(), stored);
             Map<String, Map<String, Long>> counters = new TreeMap<>();
             batch.counters().forEach((d, c) -> counters.put(d, new TreeMap<>(c)));
             for (StoredEvent e : stored) {
-                Map<String, Long> c = counters.computeIfAbsent(e.deviceId(), k -> new TreeMap<>());
-                String name = "severity." + e.severity();
-                if (!c.containsKey(name)) {
-                    ensureCounter(e.deviceId(), name);
-                }
-                c.merge(name, 1L, Long::sum);
+                counters.computeIfAbsent(e.deviceId(), k -> new TreeMap<>()).merge("severity." + e.severity(), 1L, Long::sum);
             }
             updateDevices(stored, batch.statuses());
             updateCounters(counters);
