@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
         org.carapace.cli.image.ImageCommand.class,
         org.carapace.cli.gate.GateCommand.class,
         org.carapace.cli.events.EventsCommand.class,
+        org.carapace.cli.dashboard.DashboardCommand.class,
         ProtectionCommand.class,
         org.carapace.cli.ota.OtaCommand.class,
     })

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocketFactory;
 import org.carapace.api.monitoring.EventKeyFile;
 import org.carapace.api.monitoring.EventKeyFileException;
+import org.carapace.api.monitoring.EventStreamChecker;
 import org.carapace.api.monitoring.MonitoringTopics;
 import org.carapace.api.monitoring.QualifiedEvent;
 import org.carapace.api.monitoring.SequenceTracker;

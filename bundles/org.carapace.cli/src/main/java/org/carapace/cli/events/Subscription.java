@@ -16,10 +16,10 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * (a fresh client each time, backoff with jitter up to 5 s) and subscribes again. Paho's own automatic reconnect is
  * not used: under load it was seen to leave a reconnected socket without ever completing the MQTT CONNECT.
  */
-final class Subscription implements AutoCloseable {
+public final class Subscription implements AutoCloseable {
 
     /** What the subscription reports: "subscribed", "disconnected", "error". */
-    interface Listener {
+    public interface Listener {
         void note(String kind, String message, boolean reconnect);
     }
 
@@ -35,7 +35,7 @@ final class Subscription implements AutoCloseable {
     private MqttAsyncClient client;
     private Thread thread;
 
-    Subscription(String broker, String clientId, MqttConnectOptions options, List<String> filters,
+    public Subscription(String broker, String clientId, MqttConnectOptions options, List<String> filters,
                  BiConsumer<String, MqttMessage> messages, Listener listener) {
         this.broker = broker;
         this.clientId = clientId;
@@ -46,7 +46,7 @@ final class Subscription implements AutoCloseable {
     }
 
     /** Connects and subscribes once, in the caller's thread; then keeps the subscription alive in the background. */
-    void start() throws MqttException {
+    public void start() throws MqttException {
         connect(false);
         thread = new Thread(this::keepAlive, "carapace-subscription");
         thread.setDaemon(true);

@@ -14,8 +14,9 @@ import org.carapace.api.monitoring.EventKeyFile;
 import org.carapace.api.monitoring.HmacEventKeys;
 import org.carapace.api.monitoring.QualifiedEvent;
 import org.carapace.api.monitoring.SequenceTracker;
-import org.carapace.cli.events.EventStreamChecker.Finding;
-import org.carapace.cli.events.EventStreamChecker.Kind;
+import org.carapace.api.monitoring.EventStreamChecker;
+import org.carapace.api.monitoring.EventStreamChecker.Finding;
+import org.carapace.api.monitoring.EventStreamChecker.Kind;
 import org.junit.jupiter.api.Test;
 
 class EventStreamCheckerTest {

@@ -1,4 +1,4 @@
-package org.carapace.cli.events;
+package org.carapace.api.monitoring;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,25 +8,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.carapace.api.monitoring.EventAuthenticationException;
-import org.carapace.api.monitoring.EventCodec;
-import org.carapace.api.monitoring.EventEnvelope;
-import org.carapace.api.monitoring.EventVerifier;
-import org.carapace.api.monitoring.InvalidAuthenticatorException;
-import org.carapace.api.monitoring.MalformedEventException;
-import org.carapace.api.monitoring.MonitoringTopics;
-import org.carapace.api.monitoring.QualifiedEvent;
-import org.carapace.api.monitoring.SequenceTracker;
 
 /**
  * The back end's checks on each MQTT message, independent of MQTT: the topic names a device and category, the
  * envelope's authenticator verifies with that device's key, the payload is a valid event of that device and
- * category, and its sequence number is new. Produces one or more {@link Finding}s per message. Thread-safe.
+ * category, and its sequence number is new ({@code docs/events.md} §4, "What the back end checks"). Produces one or
+ * more {@link Finding}s per message; never throws for bad input (a rejected message is a {@link Kind#REJECTED}
+ * finding with its reason). Shared by {@code carapace events subscribe} and the dashboard's ingest. Thread-safe.
  */
-final class EventStreamChecker {
+public final class EventStreamChecker {
 
     /** What the checker concluded about a message. */
-    enum Kind {
+    public enum Kind {
         /** A new, verified event. */
         EVENT,
         /** Numbers missing before the event that follows. */
@@ -54,7 +47,7 @@ final class EventStreamChecker {
      * @param detail a human explanation
      * @param status the status JSON for STATUS
      */
-    record Finding(Kind kind, String deviceId, String topic, QualifiedEvent event, JsonNode eventJson, boolean late,
+    public record Finding(Kind kind, String deviceId, String topic, QualifiedEvent event, JsonNode eventJson, boolean late,
                    long gapFrom, long gapTo, String reason, String detail, JsonNode status) {
     }
 
@@ -67,13 +60,27 @@ final class EventStreamChecker {
     private long duplicates;
     private long rejected;
 
-    EventStreamChecker(EventVerifier verifier, SequenceTracker tracker, boolean reportGaps) {
+    /**
+     * A checker.
+     *
+     * @param verifier verifies each envelope with the key of the topic's device
+     * @param tracker the anti-replay window of sequence numbers (its state is the checker's memory)
+     * @param reportGaps whether to report {@link Kind#GAP}s (off when a shared subscription sees part of a stream)
+     */
+    public EventStreamChecker(EventVerifier verifier, SequenceTracker tracker, boolean reportGaps) {
         this.verifier = verifier;
         this.tracker = tracker;
         this.reportGaps = reportGaps;
     }
 
-    synchronized List<Finding> check(String topic, byte[] payload) {
+    /**
+     * Checks one message.
+     *
+     * @param topic the MQTT topic it arrived on
+     * @param payload its payload
+     * @return the findings, in order: at most one GAP before the EVENT it precedes, else exactly one finding
+     */
+    public synchronized List<Finding> check(String topic, byte[] payload) {
         MonitoringTopics.Parsed parsed;
         try {
             parsed = MonitoringTopics.parse(topic);
@@ -153,20 +160,23 @@ final class EventStreamChecker {
         return new Finding(Kind.REJECTED, device, topic, null, null, false, 0, 0, reason, detail, null);
     }
 
-    synchronized long accepted() {
+    /** New events accepted so far. */
+    public synchronized long accepted() {
         return accepted;
     }
 
-    synchronized long duplicates() {
+    /** Duplicates dropped so far. */
+    public synchronized long duplicates() {
         return duplicates;
     }
 
-    synchronized long rejected() {
+    /** Messages rejected so far. */
+    public synchronized long rejected() {
         return rejected;
     }
 
     /** Open gaps that no EVENTS_DROPPED report of the device covers. */
-    synchronized List<SequenceTracker.Gap> unexplainedGaps() {
+    public synchronized List<SequenceTracker.Gap> unexplainedGaps() {
         List<SequenceTracker.Gap> open = new ArrayList<>();
         for (SequenceTracker.Gap gap : tracker.openGaps()) {
             if (!covered(gap)) {
@@ -177,7 +187,7 @@ final class EventStreamChecker {
     }
 
     /** Open gaps that EVENTS_DROPPED reports explain (the device dropped them, e.g. its journal was full). */
-    synchronized List<SequenceTracker.Gap> explainedGaps() {
+    public synchronized List<SequenceTracker.Gap> explainedGaps() {
         return tracker.openGaps().stream().filter(this::covered).toList();
     }
 
@@ -190,7 +200,8 @@ final class EventStreamChecker {
         return false;
     }
 
-    synchronized Map<String, Object> summary() {
+    /** Counters, unexplained gaps and each device's highest number, as JSON-ready values. */
+    public synchronized Map<String, Object> summary() {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("kind", "summary");
         summary.put("accepted", accepted);
