@@ -2,8 +2,8 @@
 # What the container gate adds to a container's creation, with the baseline measured in the same run, interleaved
 # (ABBA: the order of the conditions is reversed every other round):
 #   1. busybox: `runc run` (create, start /bin/true, delete) of a runc bundle without and with the Carapace hooks in
-#      config.json, and `podman run --rm` without and with them (--hooks-dir: an empty one vs. the one
-#      bin/carapace-install-hook writes);
+#      config.json, and, in a phase of its own, `podman run --rm` without and with them (--hooks-dir: an empty one vs.
+#      the one bin/carapace-install-hook writes);
 #   2. the hook alone, against the running gate: a static binary's exec (busybox true, the floor), the hook at a
 #      non-gating stage (exec + socket round trip, no decision), the hook deciding the busybox bundle and the
 #      Debian minbase bundle (warm cache), each with the gate's own decision time (gate.status);
@@ -77,7 +77,7 @@ start_runtime() {
     # the dev profile's SecOC demo endpoints bind two UDP ports: free ones, so that another dev runtime may run
     local ports; ports=($(free_udp_ports))
     "$here/bin/carapace-runtime" --profile dev --set secoc.demoPortA="${ports[0]}" --set secoc.demoPortB="${ports[1]}" \
-        --set gate.decisionTimeoutMillis=30000 --set gate.maxHashMillis=29000 --set protection.enabled=false >>"$work/runtime.log" 2>&1 </dev/null &
+        --set gate.decisionTimeoutMillis=30000 --set gate.maxHashMillis=29000 --set protection.enabled=false ${GATE_BENCH_RUNTIME_ARGS:-} >>"$work/runtime.log" 2>&1 </dev/null &
     runtime_pid=$!
     for _ in $(seq 1 600); do
         [ "$(grep -c 'Carapace runtime ready' "$work/runtime.log")" -gt "${before:-0}" ] && [ -S "$sock" ] && return 0
@@ -308,7 +308,10 @@ done
 : > "$work/decisions"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-phase "busybox, runc and podman" "$runs" c_runc_plain c_runc_hook c_podman_plain c_podman_hook
+# runc and podman in phases of their own: podman's clean-up of a --rm container goes on after it returns and would
+# slow whichever runc run came next
+phase "busybox, runc" "$runs" c_runc_plain c_runc_hook
+phase "busybox, podman" "$runs" c_podman_plain c_podman_hook
 phase "the hook alone" "$runs" c_exec_floor c_hook_notify c_hook_bb c_hook_mb
 phase "minbase warm" "$runs" c_mb_plain c_mb_hook
 if [ "$drop_caches" = 1 ]; then
@@ -373,6 +376,6 @@ hook_row() { # what label regex
     printf '| %s | %s | %s | %s | %s / %s |\n' "$1" "$c" "$m" "$p" "$dm" "$dp"
 }
 hook_row "exec of a static binary (busybox true), the floor" exec-static-binary '^$'
-hook_row "hook, poststop (exec + socket round trip, no decision)" hook-poststop-no-decision '^$'
+hook_row "hook at a non-gating stage (poststop): exec + socket round trip, no decision" hook-poststop-no-decision '^$'
 hook_row "hook, createRuntime, busybox bundle (warm)" hook-decision-busybox '^cgb-hb-'
 hook_row "hook, createRuntime, Debian minbase bundle (warm)" hook-decision-minbase '^cgb-hm-'
