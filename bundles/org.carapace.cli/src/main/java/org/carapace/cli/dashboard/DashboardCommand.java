@@ -26,6 +26,7 @@ import org.carapace.api.monitoring.EventStreamChecker;
 import org.carapace.api.monitoring.MonitoringTopics;
 import org.carapace.api.monitoring.QualifiedEvent;
 import org.carapace.api.monitoring.SequenceTracker;
+import org.carapace.cli.BrokerOptions;
 import org.carapace.cli.CliException;
 import org.carapace.cli.events.Subscription;
 import org.carapace.dashboard.internal.Dashboard;
@@ -34,11 +35,11 @@ import org.carapace.dashboard.internal.DashboardException;
 import org.carapace.dashboard.internal.EventStore;
 import org.carapace.dashboard.internal.Limits;
 import org.carapace.dashboard.internal.Users;
-import org.carapace.monitoring.internal.TlsContexts;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -56,6 +57,9 @@ public final class DashboardCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    BrokerOptions brokerOptions;
 
     // --broker and --key are checked in call(), not by picocli: "dashboard passwd" must not need them
     @Option(names = "--broker", paramLabel = "URL", description = "tcp://HOST:PORT or ssl://HOST:PORT (required).")
@@ -139,20 +143,10 @@ public final class DashboardCommand implements Callable<Integer> {
         description = "Anti-replay window: recent sequence numbers remembered per device (default ${DEFAULT-VALUE}).")
     int window;
 
-    @Option(names = "--cafile", paramLabel = "FILE", description = "PEM CA certificates to verify an ssl:// broker.")
-    Path caFile;
 
-    @Option(names = "--cert", paramLabel = "FILE", description = "PEM client certificate (with --cert-key).")
-    Path certFile;
 
-    @Option(names = "--cert-key", paramLabel = "FILE", description = "PEM PKCS#8 key of the client certificate.")
-    Path certKeyFile;
 
-    @Option(names = "--username", paramLabel = "NAME", description = "MQTT user name.")
-    String username;
 
-    @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the MQTT password.")
-    Path passwordFile;
 
     @Option(names = "--client-id", paramLabel = "ID",
         description = "A fixed MQTT client id with a persistent session: the broker keeps QoS 1 events while the dashboard is away.")
@@ -166,17 +160,9 @@ public final class DashboardCommand implements Callable<Integer> {
         if (broker == null || keyFile == null) {
             throw CliException.usage("carapace dashboard needs --broker and --key (see carapace dashboard --help)");
         }
-        if (!broker.startsWith("tcp://") && !broker.startsWith("ssl://")) {
-            throw CliException.usage("--broker must be tcp://HOST:PORT or ssl://HOST:PORT, was '" + broker + "'");
-        }
-        if (broker.startsWith("ssl://") && caFile == null) {
-            throw CliException.usage("an ssl:// broker needs --cafile (the broker is verified against it only)");
-        }
+        brokerOptions.check(broker);
         if (shareGroup != null && !MonitoringTopics.isName(shareGroup)) {
             throw CliException.usage("--share-group must be a plain group name, was '" + shareGroup + "'");
-        }
-        if ((certFile == null) != (certKeyFile == null)) {
-            throw CliException.usage("--cert and --cert-key go together");
         }
         if ((tlsKeystore == null) != (tlsPasswordFile == null)) {
             throw CliException.usage("--tls-keystore and --tls-password-file go together");
@@ -349,21 +335,7 @@ public final class DashboardCommand implements Callable<Integer> {
         options.setKeepAliveInterval(30);
         options.setConnectionTimeout(10);
         options.setMaxInflight(1000);
-        if (username != null) {
-            options.setUserName(username);
-        }
-        if (passwordFile != null) {
-            options.setPassword(Files.readString(passwordFile, StandardCharsets.UTF_8).strip().toCharArray());
-        }
-        if (caFile != null) {
-            try {
-                options.setSocketFactory(TlsContexts.socketFactory(caFile.toAbsolutePath(),
-                    certFile == null ? null : certFile.toAbsolutePath(), certKeyFile == null ? null : certKeyFile.toAbsolutePath()));
-            } catch (IOException e) {
-                throw CliException.usage(e.getMessage());
-            }
-            options.setHttpsHostnameVerificationEnabled(true);
-        }
+        brokerOptions.applyTo(options);
         return options;
     }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -16,16 +15,15 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLSocketFactory;
 import org.carapace.api.monitoring.EventKeyFile;
 import org.carapace.api.monitoring.EventKeyFileException;
 import org.carapace.api.monitoring.EventStreamChecker;
 import org.carapace.api.monitoring.MonitoringTopics;
 import org.carapace.api.monitoring.QualifiedEvent;
 import org.carapace.api.monitoring.SequenceTracker;
+import org.carapace.cli.BrokerOptions;
 import org.carapace.cli.CliException;
 import org.carapace.cli.Output;
-import org.carapace.monitoring.internal.TlsContexts;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import picocli.CommandLine.Command;
@@ -51,6 +49,9 @@ final class SubscribeCommand implements Callable<Integer> {
     @Mixin
     Output output;
 
+    @Mixin
+    BrokerOptions brokerOptions;
+
     @Option(names = "--broker", required = true, paramLabel = "URL", description = "tcp://HOST:PORT or ssl://HOST:PORT.")
     String broker;
 
@@ -72,20 +73,10 @@ final class SubscribeCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "S", description = "Stop after S seconds.")
     Long timeoutSeconds;
 
-    @Option(names = "--cafile", paramLabel = "FILE", description = "PEM CA certificates to verify an ssl:// broker.")
-    Path caFile;
 
-    @Option(names = "--cert", paramLabel = "FILE", description = "PEM client certificate (with --cert-key).")
-    Path certFile;
 
-    @Option(names = "--cert-key", paramLabel = "FILE", description = "PEM PKCS#8 key of the client certificate.")
-    Path certKeyFile;
 
-    @Option(names = "--username", paramLabel = "NAME", description = "MQTT user name.")
-    String username;
 
-    @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the MQTT password.")
-    Path passwordFile;
 
     @Option(names = "--client-id", paramLabel = "ID",
         description = "A fixed client id with a persistent session: the broker keeps QoS 1 events for this consumer while it is away. "
@@ -107,12 +98,7 @@ final class SubscribeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!broker.startsWith("tcp://") && !broker.startsWith("ssl://")) {
-            throw CliException.usage("--broker must be tcp://HOST:PORT or ssl://HOST:PORT, was '" + broker + "'");
-        }
-        if (broker.startsWith("ssl://") && caFile == null) {
-            throw CliException.usage("an ssl:// broker needs --cafile (the broker is verified against it only)");
-        }
+        brokerOptions.check(broker);
         if (!MonitoringTopics.ANY_DEVICE.equals(device) && !MonitoringTopics.isName(device)) {
             throw CliException.usage("--device must be a device id or +, was '" + device + "'");
         }
@@ -121,9 +107,6 @@ final class SubscribeCommand implements Callable<Integer> {
         }
         if ((count != null && count < 1) || (timeoutSeconds != null && timeoutSeconds < 1) || window < 1) {
             throw CliException.usage("--count, --timeout and --window must be positive");
-        }
-        if ((certFile == null) != (certKeyFile == null)) {
-            throw CliException.usage("--cert and --cert-key go together");
         }
         EventKeyFile key;
         try {
@@ -154,16 +137,7 @@ final class SubscribeCommand implements Callable<Integer> {
         options.setKeepAliveInterval(30);
         options.setConnectionTimeout(10);
         options.setMaxInflight(1000);
-        if (username != null) {
-            options.setUserName(username);
-        }
-        if (passwordFile != null) {
-            options.setPassword(Files.readString(passwordFile, StandardCharsets.UTF_8).strip().toCharArray());
-        }
-        if (caFile != null) {
-            options.setSocketFactory(tls());
-            options.setHttpsHostnameVerificationEnabled(true);
-        }
+        brokerOptions.applyTo(options);
         Subscription subscription = new Subscription(broker, id, options, filters, (topic, message) -> {
             for (EventStreamChecker.Finding finding : checker.check(topic, message.getPayload())) {
                 print(out, finding, message.isRetained());
@@ -201,14 +175,6 @@ final class SubscribeCommand implements Callable<Integer> {
         return true;
     }
 
-    private SSLSocketFactory tls() throws CliException {
-        try {
-            return TlsContexts.socketFactory(caFile.toAbsolutePath(), certFile == null ? null : certFile.toAbsolutePath(),
-                certKeyFile == null ? null : certKeyFile.toAbsolutePath());
-        } catch (IOException e) {
-            throw CliException.usage(e.getMessage());
-        }
-    }
 
     private synchronized void finish(PrintWriter out, PrintWriter err, EventStreamChecker checker, SequenceTracker tracker) {
         Map<String, Object> summary = checker.summary();

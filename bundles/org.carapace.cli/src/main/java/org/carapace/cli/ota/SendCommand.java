@@ -3,7 +3,6 @@ package org.carapace.cli.ota;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -21,9 +20,9 @@ import org.carapace.api.monitoring.EventKeyFile;
 import org.carapace.api.monitoring.EventKeyFileException;
 import org.carapace.api.monitoring.HmacEventKeys;
 import org.carapace.api.monitoring.MonitoringTopics;
+import org.carapace.cli.BrokerOptions;
 import org.carapace.cli.CliException;
 import org.carapace.cli.Output;
-import org.carapace.monitoring.internal.TlsContexts;
 import org.carapace.ota.internal.OtaCommand;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
@@ -49,6 +48,9 @@ final class SendCommand implements Callable<Integer> {
 
     @Mixin
     Output output;
+
+    @Mixin
+    BrokerOptions brokerOptions;
 
     @Option(names = "--broker", required = true, paramLabel = "URL", description = "tcp://HOST:PORT or ssl://HOST:PORT.")
     String broker;
@@ -80,23 +82,12 @@ final class SendCommand implements Callable<Integer> {
         description = "When the command expires: 2027-01-31T00:00:00Z, or +Nm, +Nh, +Nd (default +1h).")
     String expires;
 
-    @Option(names = "--cafile", paramLabel = "FILE", description = "PEM CA certificates to verify an ssl:// broker.")
-    Path caFile;
 
-    @Option(names = "--username", paramLabel = "NAME", description = "MQTT user name.")
-    String username;
 
-    @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the MQTT password.")
-    Path passwordFile;
 
     @Override
     public Integer call() throws Exception {
-        if (!broker.startsWith("tcp://") && !broker.startsWith("ssl://")) {
-            throw CliException.usage("--broker must be tcp://HOST:PORT or ssl://HOST:PORT, was '" + broker + "'");
-        }
-        if (broker.startsWith("ssl://") && caFile == null) {
-            throw CliException.usage("an ssl:// broker needs --cafile (the broker is verified against it only)");
-        }
+        brokerOptions.check(broker);
         if (!MonitoringTopics.isName(device)) {
             throw CliException.usage("--device must be a device id, was '" + device + "'");
         }
@@ -137,20 +128,7 @@ final class SendCommand implements Callable<Integer> {
         options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
         options.setCleanSession(true);
         options.setConnectionTimeout(10);
-        if (username != null) {
-            options.setUserName(username);
-        }
-        if (passwordFile != null) {
-            options.setPassword(Files.readString(passwordFile, StandardCharsets.UTF_8).strip().toCharArray());
-        }
-        if (caFile != null) {
-            try {
-                options.setSocketFactory(TlsContexts.socketFactory(caFile.toAbsolutePath(), null, null));
-            } catch (IOException e) {
-                throw CliException.usage(e.getMessage());
-            }
-            options.setHttpsHostnameVerificationEnabled(true);
-        }
+        brokerOptions.applyTo(options);
         try (MqttClient client = new MqttClient(broker, "carapace-ota-command-" + UUID.randomUUID(), new MemoryPersistence())) {
             client.connect(options);
             client.publish(topic, message, 1, false);
