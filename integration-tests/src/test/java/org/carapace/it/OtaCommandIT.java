@@ -36,17 +36,13 @@ public class OtaCommandIT extends RealRuntimeTest {
     private HttpServer server;
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
 
+    /** Runs bin/carapace; answers its exit code, its output in {@code work/cli.log}. */
     private int cli(String... arguments) throws Exception {
-        List<String> command = new ArrayList<>(List.of(RuntimeBundles.home().resolve("bin/carapace").toString()));
-        command.addAll(List.of(arguments));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("cli.log").toFile())).start();
-        assertTrue("carapace " + String.join(" ", arguments) + " did not finish", process.waitFor(120, TimeUnit.SECONDS));
-        return process.exitValue();
+        return CarapaceCli.run(work, arguments);
     }
 
     private void ok(String... arguments) throws Exception {
-        assertEquals("carapace " + String.join(" ", arguments) + " (see " + work.resolve("cli.log") + ")", 0, cli(arguments));
+        CarapaceCli.ok(work, arguments);
     }
 
     private String f(String name) {

@@ -73,11 +73,6 @@ final class SubscribeCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "S", description = "Stop after S seconds.")
     Long timeoutSeconds;
 
-
-
-
-
-
     @Option(names = "--client-id", paramLabel = "ID",
         description = "A fixed client id with a persistent session: the broker keeps QoS 1 events for this consumer while it is away. "
             + "Default: a random id and a clean session.")
@@ -174,7 +169,6 @@ final class SubscribeCommand implements Callable<Integer> {
         done.await();
         return true;
     }
-
 
     private synchronized void finish(PrintWriter out, PrintWriter err, EventStreamChecker checker, SequenceTracker tracker) {
         Map<String, Object> summary = checker.summary();
