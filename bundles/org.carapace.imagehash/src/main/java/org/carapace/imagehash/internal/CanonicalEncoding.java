@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.ForkJoinPool;
 import org.carapace.api.image.Digest;
 import org.carapace.api.image.DigestAlgorithm;
 import org.carapace.api.image.FileEntry;
@@ -61,6 +62,12 @@ public final class CanonicalEncoding {
     /** One entry's line, with its newline. */
     public static String line(FileEntry entry) {
         StringBuilder line = new StringBuilder(96);
+        appendLine(line, entry);
+        return line.toString();
+    }
+
+    /** Appends one entry's line, with its newline. */
+    static void appendLine(StringBuilder line, FileEntry entry) {
         line.append(escape(entry.path()))
             .append(" type=").append(entry.type().token())
             .append(" mode=").append(entry.modeOctal())
@@ -77,7 +84,7 @@ public final class CanonicalEncoding {
         for (Xattr xattr : entry.xattrs()) {
             line.append(" xattr.").append(escape(xattr.name())).append('=').append(xattr.hex());
         }
-        return line.append('\n').toString();
+        line.append('\n');
     }
 
     /** The whole listing (for documentation and debugging; the digest is computed without building it). */
@@ -91,17 +98,40 @@ public final class CanonicalEncoding {
 
     /** The rootfs digest of entries (already in canonical order) under an attribute set. */
     public static Digest digest(Collection<String> xattrNames, List<FileEntry> entries) {
+        return digest(xattrNames, entries, null);
+    }
+
+    /**
+     * The rootfs digest, the lines encoded in parallel on {@code pool} (null: on the calling thread) and hashed in
+     * order.
+     */
+    static Digest digest(Collection<String> xattrNames, List<FileEntry> entries, ForkJoinPool pool) {
+        int parts = ParallelParts.parts(pool, entries.size());
+        byte[][] encoded = new byte[parts][];
+        ParallelParts.run(pool, entries.size(), parts, (part, from, to) -> {
+            StringBuilder text = new StringBuilder((to - from) * 120);
+            for (int i = from; i < to; i++) {
+                appendLine(text, entries.get(i));
+            }
+            encoded[part] = text.toString().getBytes(StandardCharsets.US_ASCII);
+        });
         MessageDigest sha256 = DigestAlgorithm.SHA256.newMessageDigest();
         sha256.update(header(xattrNames).getBytes(StandardCharsets.US_ASCII));
-        for (FileEntry entry : entries) {
-            sha256.update(line(entry).getBytes(StandardCharsets.US_ASCII));
+        for (byte[] lines : encoded) {
+            sha256.update(lines);
         }
         return new Digest(DigestAlgorithm.SHA256, sha256.digest());
     }
 
     /** A manifest of entries (already in canonical order) with its digest. */
     public static FileManifest manifest(Collection<String> xattrNames, List<FileEntry> entries) {
-        return new FileManifest(FileManifest.FORMAT_VERSION, List.copyOf(xattrNames), entries, digest(xattrNames, entries));
+        return manifest(xattrNames, entries, null);
+    }
+
+    /** A manifest of entries (already in canonical order) with its digest, the lines encoded on {@code pool}. */
+    static FileManifest manifest(Collection<String> xattrNames, List<FileEntry> entries, ForkJoinPool pool) {
+        return new FileManifest(FileManifest.FORMAT_VERSION, List.copyOf(xattrNames), entries,
+            digest(xattrNames, entries, pool));
     }
 
     /** The ESC encoding of a string's UTF-8 bytes. */
