@@ -19,6 +19,7 @@ import org.carapace.api.monitoring.EventKeyFile;
 import org.carapace.cli.Main;
 import org.carapace.monitoring.internal.MosquittoBroker;
 import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
@@ -67,7 +68,11 @@ class SubscribeCommandTest {
 
     private static MqttClient publisher(MosquittoBroker broker) throws Exception {
         MqttClient client = new MqttClient(broker.url("tcp"), "test-device-" + System.nanoTime(), new MemoryPersistence());
-        client.connect();
+        MqttConnectOptions options = new MqttConnectOptions();
+        // this synchronous QoS 1 loop once reached Paho's default limit of 10 messages in flight under load ("Too
+        // many publishes in progress" in CI): raised, as the other test publishers do
+        options.setMaxInflight(1000);
+        client.connect(options);
         return client;
     }
 
