@@ -253,11 +253,14 @@ final class DirectoryHasher {
                 walk.failed.set(true);
                 throw e;
             } finally {
-                // file tasks read through this descriptor: close it only after every forked task is done
+                // file tasks read through this descriptor: close it only after every forked task is done. Joined
+                // newest first: those not stolen are still on top of this worker's queue and run here; joining the
+                // oldest first blocked the worker on a stolen task with its own queue still full (Debian minbase, 2
+                // cores: 1.78 cores busy that way, 1.91 this way)
                 RuntimeException first = null;
-                for (RecursiveAction task : forked) {
+                for (int i = forked.size() - 1; i >= 0; i--) {
                     try {
-                        task.join();
+                        forked.get(i).join();
                     } catch (RuntimeException e) {
                         first = first == null ? e : first;
                     }

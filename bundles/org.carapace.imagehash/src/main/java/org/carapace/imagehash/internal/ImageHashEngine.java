@@ -19,6 +19,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.ZipException;
 import org.carapace.api.image.BlobCheck;
@@ -73,9 +74,11 @@ public final class ImageHashEngine implements ImageHasher, AutoCloseable {
         this.limits = limits;
         this.cache = cache;
         int parallelism = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        AtomicInteger threadNumber = new AtomicInteger();
         this.pool = new ForkJoinPool(parallelism, p -> {
             var thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-            thread.setName("carapace-imagehash-" + thread.getPoolIndex());
+            // (the pool index is not assigned yet here: every thread was called -0)
+            thread.setName("carapace-imagehash-" + threadNumber.getAndIncrement());
             thread.setDaemon(true);
             return thread;
         }, null, false);
