@@ -70,6 +70,33 @@ class DirectoryHasherTest {
         assertEquals(CanonicalEncodingTest.WORKED_DIGEST, result.rootfsDigest().toString());
     }
 
+    /**
+     * Content digests across the ways a file is read: one read, several reads, through a mapping (files beyond the
+     * 1 MiB read buffer), several mapping windows (beyond 64 MiB), in the walk's own task or one of its own.
+     */
+    @Test
+    void contentDigestsAreRightAcrossReadAndMappingSizes() throws Exception {
+        Path root = Files.createDirectory(dir.resolve("rootfs"));
+        int[] sizes = {1, 4095, 4096, 65_536, 262_143, 262_144, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 << 20,
+            (64 << 20) + 4097};
+        java.util.Map<String, org.carapace.api.image.Digest> expected = new java.util.HashMap<>();
+        java.util.Random random = new java.util.Random(11);
+        for (int size : sizes) {
+            byte[] content = new byte[size];
+            random.nextBytes(content);
+            Files.write(root.resolve("f" + size), content);
+            expected.put("/f" + size, org.carapace.api.image.DigestAlgorithm.SHA256.digest(content));
+        }
+        for (HashOptions options : List.of(HashOptions.defaults().withStrict(true), HashOptions.defaults())) {
+            ImageHashResult result = hash(root, options);
+            assertEquals(sizes.length, result.manifest().entries().size());
+            for (FileEntry entry : result.manifest().entries()) {
+                assertEquals(expected.get(entry.path()), entry.contentDigest().orElseThrow(), entry.path());
+                assertEquals(Files.size(root.resolve(entry.path().substring(1))), entry.size(), entry.path());
+            }
+        }
+    }
+
     @Test
     @DisplayName("image/symlink-escape (directory)")
     void symlinksAreNeverFollowed() throws Exception {
