@@ -101,24 +101,45 @@ public final class CanonicalEncoding {
         return digest(xattrNames, entries, null);
     }
 
+    /** Lines encoded per part of a parallel batch: a batch holds at most the pool's parts times this many. */
+    static final int LINES_PER_PART = 2048;
+
     /**
      * The rootfs digest, the lines encoded in parallel on {@code pool} (null: on the calling thread) and hashed in
-     * order.
+     * order. Memory stays bounded whatever the number of entries: lines are hashed one at a time on the calling
+     * thread, and in batches of {@link #LINES_PER_PART} lines per part on a pool.
      */
     static Digest digest(Collection<String> xattrNames, List<FileEntry> entries, ForkJoinPool pool) {
-        int parts = ParallelParts.parts(pool, entries.size());
-        byte[][] encoded = new byte[parts][];
-        ParallelParts.run(pool, entries.size(), parts, (part, from, to) -> {
-            StringBuilder text = new StringBuilder((to - from) * 120);
-            for (int i = from; i < to; i++) {
-                appendLine(text, entries.get(i));
-            }
-            encoded[part] = text.toString().getBytes(StandardCharsets.US_ASCII);
-        });
         MessageDigest sha256 = DigestAlgorithm.SHA256.newMessageDigest();
         sha256.update(header(xattrNames).getBytes(StandardCharsets.US_ASCII));
-        for (byte[] lines : encoded) {
-            sha256.update(lines);
+        int size = entries.size();
+        int parts = ParallelParts.parts(pool, size);
+        if (parts <= 1) {
+            StringBuilder line = new StringBuilder(256);
+            for (FileEntry entry : entries) {
+                line.setLength(0);
+                appendLine(line, entry);
+                sha256.update(line.toString().getBytes(StandardCharsets.US_ASCII));
+            }
+            return new Digest(DigestAlgorithm.SHA256, sha256.digest());
+        }
+        int batch = parts * LINES_PER_PART;
+        byte[][] encoded = new byte[parts][];
+        for (int start = 0; start < size; start += batch) {
+            int offset = start;
+            int count = Math.min(batch, size - start);
+            int batchParts = Math.min(parts, (count + LINES_PER_PART - 1) / LINES_PER_PART);
+            ParallelParts.run(pool, count, batchParts, (part, from, to) -> {
+                StringBuilder text = new StringBuilder((to - from) * 128);
+                for (int i = offset + from; i < offset + to; i++) {
+                    appendLine(text, entries.get(i));
+                }
+                encoded[part] = text.toString().getBytes(StandardCharsets.US_ASCII);
+            });
+            for (int part = 0; part < batchParts; part++) {
+                sha256.update(encoded[part]);
+                encoded[part] = null;
+            }
         }
         return new Digest(DigestAlgorithm.SHA256, sha256.digest());
     }

@@ -64,7 +64,8 @@ public final class FileDigestCache {
 
     /**
      * @param maxEntries how many inodes to remember; 0 disables the cache. Up to {@value #SEGMENTS} segments share it
-     *                   out and each drops its own least recently used entries beyond its share.
+     *                   out and each drops its own least recently used entries beyond its share, so a working set
+     *                   within a few percent of maxEntries can already overflow a segment: size it with headroom.
      */
     public FileDigestCache(int maxEntries) {
         if (maxEntries < 0) {

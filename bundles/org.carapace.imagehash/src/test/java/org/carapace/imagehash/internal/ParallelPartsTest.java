@@ -120,9 +120,11 @@ class ParallelPartsTest {
         assertTrue(sorted.indexOf("/a-b") < sorted.indexOf("/a/b"));
     }
 
-    @Test
-    void digestOnThePoolEqualsTheSequentialDigest() {
-        List<String> paths = new ArrayList<>(randomPaths(9000, new Random(42)));
+    /** One batch of parts, and several batches with a short last one (2 threads: 8 parts of 2048 lines a batch). */
+    @ParameterizedTest
+    @ValueSource(ints = {9000, 40_000})
+    void digestOnThePoolEqualsTheSequentialDigest(int size) {
+        List<String> paths = new ArrayList<>(randomPaths(size, new Random(42)));
         paths.sort(ImagePaths.ORDER);
         List<FileEntry> entries = new ArrayList<>();
         for (String path : paths) {
@@ -131,11 +133,16 @@ class ParallelPartsTest {
         }
         Set<String> xattrs = Set.of("security.capability");
         var sequential = CanonicalEncoding.digest(xattrs, entries);
-        var parallel = CanonicalEncoding.digest(xattrs, entries, pool);
-        assertEquals(sequential, parallel);
+        ForkJoinPool two = new ForkJoinPool(2);
+        try {
+            assertEquals(sequential, CanonicalEncoding.digest(xattrs, entries, pool));
+            assertEquals(sequential, CanonicalEncoding.digest(xattrs, entries, two));
+        } finally {
+            two.shutdownNow();
+        }
         // and both equal the digest of the documented listing
         assertArrayEquals(DigestAlgorithm.SHA256.digest(CanonicalEncoding.listing(xattrs, entries)
-            .getBytes(StandardCharsets.US_ASCII)).value(), parallel.value());
+            .getBytes(StandardCharsets.US_ASCII)).value(), sequential.value());
     }
 
     /** Distinct canonical paths: nested names, prefixes, punctuation below '/', and non-BMP characters. */
