@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Collection;
 import java.util.List;
-import java.util.concurrent.ForkJoinPool;
 import org.carapace.api.image.Digest;
 import org.carapace.api.image.DigestAlgorithm;
 import org.carapace.api.image.FileEntry;
@@ -62,12 +61,6 @@ public final class CanonicalEncoding {
     /** One entry's line, with its newline. */
     public static String line(FileEntry entry) {
         StringBuilder line = new StringBuilder(96);
-        appendLine(line, entry);
-        return line.toString();
-    }
-
-    /** Appends one entry's line, with its newline. */
-    static void appendLine(StringBuilder line, FileEntry entry) {
         line.append(escape(entry.path()))
             .append(" type=").append(entry.type().token())
             .append(" mode=").append(entry.modeOctal())
@@ -84,7 +77,7 @@ public final class CanonicalEncoding {
         for (Xattr xattr : entry.xattrs()) {
             line.append(" xattr.").append(escape(xattr.name())).append('=').append(xattr.hex());
         }
-        line.append('\n');
+        return line.append('\n').toString();
     }
 
     /** The whole listing (for documentation and debugging; the digest is computed without building it). */
@@ -98,61 +91,17 @@ public final class CanonicalEncoding {
 
     /** The rootfs digest of entries (already in canonical order) under an attribute set. */
     public static Digest digest(Collection<String> xattrNames, List<FileEntry> entries) {
-        return digest(xattrNames, entries, null);
-    }
-
-    /** Lines encoded per part of a parallel batch: a batch holds at most the pool's parts times this many. */
-    static final int LINES_PER_PART = 2048;
-
-    /**
-     * The rootfs digest, the lines encoded in parallel on {@code pool} (null: on the calling thread) and hashed in
-     * order. Memory stays bounded whatever the number of entries: lines are hashed one at a time on the calling
-     * thread, and in batches of {@link #LINES_PER_PART} lines per part on a pool.
-     */
-    static Digest digest(Collection<String> xattrNames, List<FileEntry> entries, ForkJoinPool pool) {
         MessageDigest sha256 = DigestAlgorithm.SHA256.newMessageDigest();
         sha256.update(header(xattrNames).getBytes(StandardCharsets.US_ASCII));
-        int size = entries.size();
-        int parts = ParallelParts.parts(pool, size);
-        if (parts <= 1) {
-            StringBuilder line = new StringBuilder(256);
-            for (FileEntry entry : entries) {
-                line.setLength(0);
-                appendLine(line, entry);
-                sha256.update(line.toString().getBytes(StandardCharsets.US_ASCII));
-            }
-            return new Digest(DigestAlgorithm.SHA256, sha256.digest());
-        }
-        int batch = parts * LINES_PER_PART;
-        byte[][] encoded = new byte[parts][];
-        for (int start = 0; start < size; start += batch) {
-            int offset = start;
-            int count = Math.min(batch, size - start);
-            int batchParts = Math.min(parts, (count + LINES_PER_PART - 1) / LINES_PER_PART);
-            ParallelParts.run(pool, count, batchParts, (part, from, to) -> {
-                StringBuilder text = new StringBuilder((to - from) * 128);
-                for (int i = offset + from; i < offset + to; i++) {
-                    appendLine(text, entries.get(i));
-                }
-                encoded[part] = text.toString().getBytes(StandardCharsets.US_ASCII);
-            });
-            for (int part = 0; part < batchParts; part++) {
-                sha256.update(encoded[part]);
-                encoded[part] = null;
-            }
+        for (FileEntry entry : entries) {
+            sha256.update(line(entry).getBytes(StandardCharsets.US_ASCII));
         }
         return new Digest(DigestAlgorithm.SHA256, sha256.digest());
     }
 
     /** A manifest of entries (already in canonical order) with its digest. */
     public static FileManifest manifest(Collection<String> xattrNames, List<FileEntry> entries) {
-        return manifest(xattrNames, entries, null);
-    }
-
-    /** A manifest of entries (already in canonical order) with its digest, the lines encoded on {@code pool}. */
-    static FileManifest manifest(Collection<String> xattrNames, List<FileEntry> entries, ForkJoinPool pool) {
-        return new FileManifest(FileManifest.FORMAT_VERSION, List.copyOf(xattrNames), entries,
-            digest(xattrNames, entries, pool));
+        return new FileManifest(FileManifest.FORMAT_VERSION, List.copyOf(xattrNames), entries, digest(xattrNames, entries));
     }
 
     /** The ESC encoding of a string's UTF-8 bytes. */

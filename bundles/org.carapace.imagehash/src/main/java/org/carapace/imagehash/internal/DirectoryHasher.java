@@ -767,13 +767,9 @@ final class DirectoryHasher {
         return new UnsafeEntryException("directory", path, UnsafeEntryException.Reason.CHANGED_DURING_WALK, detail);
     }
 
-    /**
-     * Sorts the walk's findings and groups hard links within the tree. The sort and the entries are built in parallel
-     * on the walk's pool; the hard-link groups in one pass over the sorted paths (the first path of a group is the
-     * one the others link to).
-     */
-    private List<FileEntry> group(Collection<Raw> found) {
-        List<Raw> raws = PathOrder.sorted(new ArrayList<>(found), Raw::path, pool);
+    /** Sorts the walk's findings and groups hard links within the tree. */
+    private static List<FileEntry> group(Collection<Raw> found) {
+        List<Raw> raws = PathOrder.sorted(new ArrayList<>(found), Raw::path);
         Map<List<Long>, String> firstPath = new HashMap<>();
         Map<List<Long>, Integer> count = new HashMap<>();
         for (Raw raw : raws) {
@@ -781,27 +777,19 @@ final class DirectoryHasher {
                 count.merge(List.of(raw.devMajor, raw.devMinor, raw.ino), 1, Integer::sum);
             }
         }
-        String[] linkTo = new String[raws.size()];
-        if (!count.isEmpty()) {
-            for (int i = 0; i < raws.size(); i++) {
-                Raw raw = raws.get(i);
-                if (raw.type != FileType.DIRECTORY && raw.nlink > 1) {
-                    List<Long> key = List.of(raw.devMajor, raw.devMinor, raw.ino);
-                    if (count.get(key) > 1) {
-                        linkTo[i] = firstPath.putIfAbsent(key, raw.path);
-                    }
+        List<FileEntry> entries = new ArrayList<>(raws.size());
+        for (Raw raw : raws) {
+            Optional<String> hardlinkTo = Optional.empty();
+            if (raw.type != FileType.DIRECTORY && raw.nlink > 1) {
+                List<Long> key = List.of(raw.devMajor, raw.devMinor, raw.ino);
+                if (count.get(key) > 1) {
+                    hardlinkTo = Optional.ofNullable(firstPath.putIfAbsent(key, raw.path));
                 }
             }
+            entries.add(new FileEntry(raw.path, raw.type, raw.mode, raw.uid, raw.gid, raw.size,
+                Optional.ofNullable(raw.content), Optional.ofNullable(raw.target), hardlinkTo, raw.major, raw.minor,
+                raw.xattrs));
         }
-        FileEntry[] entries = new FileEntry[raws.size()];
-        ParallelParts.run(pool, entries.length, ParallelParts.parts(pool, entries.length), (part, from, to) -> {
-            for (int i = from; i < to; i++) {
-                Raw raw = raws.get(i);
-                entries[i] = new FileEntry(raw.path, raw.type, raw.mode, raw.uid, raw.gid, raw.size,
-                    Optional.ofNullable(raw.content), Optional.ofNullable(raw.target), Optional.ofNullable(linkTo[i]),
-                    raw.major, raw.minor, raw.xattrs);
-            }
-        });
-        return List.of(entries);
+        return entries;
     }
 }

@@ -3,7 +3,7 @@ package org.carapace.imagehash.internal;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.atomic.AtomicLong;
 import org.carapace.api.image.Digest;
 import org.carapace.api.image.Xattr;
 
@@ -21,7 +21,7 @@ import org.carapace.api.image.Xattr;
  * (where ctimes can be forged, e.g. with debugfs) always meets an empty cache after the reboot it needs. Strict mode
  * ({@link org.carapace.api.image.HashOptions#strict()}) reads everything regardless and refreshes the cache.
  *
- * <p>Bounded (least recently used entries are dropped beyond {@code maxEntries}, per segment); thread-safe.
+ * <p>Bounded (least recently used entries are dropped beyond {@code maxEntries}); thread-safe.
  */
 public final class FileDigestCache {
 
@@ -35,53 +35,25 @@ public final class FileDigestCache {
     private record Version(long size, long mtimeSec, int mtimeNsec, long ctimeSec, int ctimeNsec, Cached value) {
     }
 
-    /**
-     * Independent least-recently-used segments, chosen by inode: the walk's threads look up and store one entry per
-     * file, and one lock for all of them was contended on two cores.
-     */
-    private static final int SEGMENTS = 16;
-
     private final int maxEntries;
-    private final Segment[] segments;
-    private final LongAdder hits = new LongAdder();
-    private final LongAdder misses = new LongAdder();
+    private final Map<Key, Version> entries;
+    private final AtomicLong hits = new AtomicLong();
+    private final AtomicLong misses = new AtomicLong();
 
-    /** One segment: an access-ordered map bounded to its share of the entries, guarded by itself. */
-    private static final class Segment extends LinkedHashMap<Key, Version> {
-        private static final long serialVersionUID = 1L;
-        private final int capacity;
-
-        Segment(int capacity) {
-            super(16, 0.75f, true);
-            this.capacity = capacity;
-        }
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Key, Version> eldest) {
-            return size() > capacity;
-        }
-    }
-
-    /**
-     * @param maxEntries how many inodes to remember; 0 disables the cache. Up to {@value #SEGMENTS} segments share it
-     *                   out and each drops its own least recently used entries beyond its share, so a working set
-     *                   within a few percent of maxEntries can already overflow a segment: size it with headroom.
-     */
+    /** @param maxEntries how many inodes to remember; 0 disables the cache */
     public FileDigestCache(int maxEntries) {
         if (maxEntries < 0) {
             throw new IllegalArgumentException("maxEntries must not be negative, was " + maxEntries);
         }
         this.maxEntries = maxEntries;
-        int count = Math.max(1, Math.min(SEGMENTS, maxEntries)); // every segment holds at least one entry
-        this.segments = new Segment[count];
-        for (int i = 0; i < count; i++) {
-            segments[i] = new Segment(maxEntries / count + (i < maxEntries % count ? 1 : 0));
-        }
-    }
+        this.entries = new LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
 
-    private Segment segment(Key key) {
-        int h = key.hashCode();
-        return segments[Math.floorMod(h ^ (h >>> 16), segments.length)];
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Key, Version> eldest) {
+                return size() > FileDigestCache.this.maxEntries;
+            }
+        };
     }
 
     /** What is remembered of this exact inode version, or null. */
@@ -89,18 +61,16 @@ public final class FileDigestCache {
         if (maxEntries == 0) {
             return null;
         }
-        Key key = new Key(stat.devMajor, stat.devMinor, stat.ino);
-        Segment segment = segment(key);
         Version version;
-        synchronized (segment) {
-            version = segment.get(key);
+        synchronized (entries) {
+            version = entries.get(new Key(stat.devMajor, stat.devMinor, stat.ino));
         }
         if (version != null && version.size == stat.size && version.mtimeSec == stat.mtimeSec
             && version.mtimeNsec == stat.mtimeNsec && version.ctimeSec == stat.ctimeSec && version.ctimeNsec == stat.ctimeNsec) {
-            hits.increment();
+            hits.incrementAndGet();
             return version.value;
         }
-        misses.increment();
+        misses.incrementAndGet();
         return null;
     }
 
@@ -110,22 +80,16 @@ public final class FileDigestCache {
             return;
         }
         Version version = new Version(stat.size, stat.mtimeSec, stat.mtimeNsec, stat.ctimeSec, stat.ctimeNsec, value);
-        Key key = new Key(stat.devMajor, stat.devMinor, stat.ino);
-        Segment segment = segment(key);
-        synchronized (segment) {
-            segment.put(key, version);
+        synchronized (entries) {
+            entries.put(new Key(stat.devMajor, stat.devMinor, stat.ino), version);
         }
     }
 
     /** Number of inodes remembered. */
     public int size() {
-        int size = 0;
-        for (Segment segment : segments) {
-            synchronized (segment) {
-                size += segment.size();
-            }
+        synchronized (entries) {
+            return entries.size();
         }
-        return size;
     }
 
     public int maxEntries() {
@@ -134,20 +98,18 @@ public final class FileDigestCache {
 
     /** Lookups answered since creation. */
     public long hits() {
-        return hits.sum();
+        return hits.get();
     }
 
     /** Lookups not answered since creation. */
     public long misses() {
-        return misses.sum();
+        return misses.get();
     }
 
     /** Forgets everything. */
     public void clear() {
-        for (Segment segment : segments) {
-            synchronized (segment) {
-                segment.clear();
-            }
+        synchronized (entries) {
+            entries.clear();
         }
     }
 }

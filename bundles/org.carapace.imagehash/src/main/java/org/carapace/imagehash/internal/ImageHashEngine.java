@@ -135,7 +135,7 @@ public final class ImageHashEngine implements ImageHasher, AutoCloseable {
         if (meter != null) {
             meter.finish();
         }
-        FileManifest manifest = CanonicalEncoding.manifest(options.xattrNames(), result.entries(), pool);
+        FileManifest manifest = CanonicalEncoding.manifest(options.xattrNames(), result.entries());
         HashStatistics statistics = new HashStatistics(result.entries().size(), result.bytesRead(), result.cacheHits(),
             result.cacheMisses(), 0, Duration.ofNanos(System.nanoTime() - start));
         return new ImageHashResult(spec, manifest.rootfsDigest(), Optional.empty(), Optional.empty(), manifest, statistics);
@@ -242,7 +242,7 @@ public final class ImageHashEngine implements ImageHasher, AutoCloseable {
                 bytes += layers.get(i).uncompressedBytes();
             }
             List<FileEntry> entries = tree.entries(options.exclusions());
-            FileManifest manifest = CanonicalEncoding.manifest(options.xattrNames(), entries, pool);
+            FileManifest manifest = CanonicalEncoding.manifest(options.xattrNames(), entries);
             HashStatistics statistics = new HashStatistics(entries.size(), bytes, 0, 0, layers.size(),
                 Duration.ofNanos(System.nanoTime() - start));
             return new ImageHashResult(spec, manifest.rootfsDigest(), image.manifestDigest(), image.configDigest(), manifest,
